@@ -207,6 +207,56 @@ mod tests {
     }
 
     #[test]
+    fn file_kind_opens_the_file_store_in_that_directory() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let opened = open_store(StoreKind::File(dir.path().to_owned())).expect("open");
+        assert_eq!(
+            opened.backend,
+            Backend::File {
+                path: dir.path().join("secrets.json")
+            }
+        );
+        assert_eq!(opened.keychain_unavailable, None);
+        opened
+            .store
+            .set("token/x", &Secret::new("v"))
+            .expect("set");
+        assert!(dir.path().join("secrets.json").is_file());
+    }
+
+    #[test]
+    fn auto_stays_with_an_existing_secrets_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        FileStore::open(dir.path())
+            .expect("open")
+            .set("token/x", &Secret::new("kept"))
+            .expect("set");
+        let opened = open_store(StoreKind::Auto(dir.path().to_owned())).expect("open");
+        assert!(matches!(opened.backend, Backend::File { .. }));
+        assert_eq!(opened.keychain_unavailable, None);
+        let kept = opened.store.get("token/x").expect("get").expect("present");
+        assert_eq!(kept.expose(), "kept");
+    }
+
+    #[test]
+    fn opening_a_damaged_file_fails_at_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        FileStore::open(dir.path())
+            .expect("open")
+            .set("token/x", &Secret::new("v"))
+            .expect("set");
+        // Overwriting in place keeps the file's private mode.
+        std::fs::write(dir.path().join("secrets.json"), "not json").expect("write");
+        for kind in [
+            StoreKind::File(dir.path().to_owned()),
+            StoreKind::Auto(dir.path().to_owned()),
+        ] {
+            let err = open_store(kind).expect_err("damaged");
+            assert!(matches!(err, SecretsError::CorruptFile { .. }), "{err:?}");
+        }
+    }
+
+    #[test]
     fn backend_display_names_the_place() {
         let keychain = Backend::Keychain {
             service: "Keybridge:abc".into(),
