@@ -46,10 +46,10 @@ pub struct FileStore {
     write_lock: Mutex<()>,
 }
 
-/// The file's shape. Secrets sit under a versioned envelope so the format can grow.
+/// The file's shape. Secrets sit under a versioned envelope so the format can grow; the
+/// version is checked through [`VersionOnly`] before this is parsed.
 #[derive(Deserialize)]
 struct Contents {
-    version: u64,
     #[serde(default)]
     secrets: BTreeMap<String, Secret>,
 }
@@ -118,7 +118,9 @@ impl FileStore {
         let mut file =
             File::open(&self.path).map_err(|e| self.io_error("open the secrets file", e))?;
         // Sized up front so reading does not reallocate and leave unzeroed copies behind.
-        let capacity = usize::try_from(metadata.len()).unwrap_or(0).saturating_add(1);
+        let capacity = usize::try_from(metadata.len())
+            .unwrap_or(0)
+            .saturating_add(1);
         let mut bytes = Zeroizing::new(Vec::with_capacity(capacity));
         file.read_to_end(&mut bytes)
             .map_err(|e| self.io_error("read the secrets file", e))?;
@@ -136,7 +138,6 @@ impl FileStore {
             });
         }
         let contents: Contents = serde_json::from_slice(bytes).map_err(|err| self.corrupt(&err))?;
-        debug_assert_eq!(contents.version, FORMAT_VERSION);
         Ok(contents.secrets)
     }
 
@@ -296,7 +297,10 @@ mod platform {
         Ok(())
     }
 
-    pub(super) fn check_dir_not_shared(dir: &Path, metadata: &Metadata) -> Result<(), SecretsError> {
+    pub(super) fn check_dir_not_shared(
+        dir: &Path,
+        metadata: &Metadata,
+    ) -> Result<(), SecretsError> {
         let mode = metadata.permissions().mode() & 0o777;
         if mode & 0o022 != 0 {
             return Err(SecretsError::InsecureDirectory {
@@ -499,8 +503,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = open(dir.path());
         store.set("token/x", &Secret::new("v")).expect("set");
-        fs::write(store.path(), r#"{"version": 1, "secrets": "leaky-secret"}"#)
-            .expect("write");
+        fs::write(store.path(), r#"{"version": 1, "secrets": "leaky-secret"}"#).expect("write");
         let err = store.get("token/x").expect_err("wrong shape");
         let message = format!("{err} {err:?}");
         assert!(message.contains("expected fields"), "{message}");
@@ -563,7 +566,10 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         fs::create_dir(dir.path().join(FILE_NAME)).expect("mkdir");
         let err = FileStore::open(dir.path()).expect_err("not a file");
-        assert!(matches!(err, SecretsError::NotARegularFile { .. }), "{err:?}");
+        assert!(
+            matches!(err, SecretsError::NotARegularFile { .. }),
+            "{err:?}"
+        );
     }
 
     #[cfg(unix)]
@@ -643,7 +649,10 @@ mod tests {
             chmod(&elsewhere, 0o600);
             std::os::unix::fs::symlink(&elsewhere, dir.path().join(FILE_NAME)).expect("symlink");
             let err = FileStore::open(dir.path()).expect_err("symlink");
-            assert!(matches!(err, SecretsError::NotARegularFile { .. }), "{err:?}");
+            assert!(
+                matches!(err, SecretsError::NotARegularFile { .. }),
+                "{err:?}"
+            );
         }
     }
 }

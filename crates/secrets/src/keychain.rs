@@ -172,21 +172,29 @@ mod tests {
     /// An in-memory keychain shared by every credential it builds (keyring's own mock
     /// forgets a value as soon as its `Entry` is dropped, and the store makes a fresh
     /// `Entry` per call), with one injectable failure.
+    /// Item values by (service, account).
+    type Items = HashMap<(String, String), Vec<u8>>;
+
     #[derive(Default, Clone)]
     struct FakeKeychain {
-        items: Arc<Mutex<HashMap<(String, String), Vec<u8>>>>,
+        items: Arc<Mutex<Items>>,
         fail_next: Arc<Mutex<Option<keyring::Error>>>,
     }
 
     impl FakeKeychain {
-        fn items(&self) -> MutexGuard<'_, HashMap<(String, String), Vec<u8>>> {
+        fn items(&self) -> MutexGuard<'_, Items> {
             self.items.lock().unwrap_or_else(|e| e.into_inner())
         }
         fn fail_next(&self, err: keyring::Error) {
             *self.fail_next.lock().unwrap_or_else(|e| e.into_inner()) = Some(err);
         }
         fn take_failure(&self) -> keyring::Result<()> {
-            match self.fail_next.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            match self
+                .fail_next
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take()
+            {
                 Some(err) => Err(err),
                 None => Ok(()),
             }
@@ -211,7 +219,9 @@ mod tests {
     impl CredentialApi for FakeCredential {
         fn set_secret(&self, secret: &[u8]) -> keyring::Result<()> {
             self.keychain.take_failure()?;
-            self.keychain.items().insert(self.id.clone(), secret.to_vec());
+            self.keychain
+                .items()
+                .insert(self.id.clone(), secret.to_vec());
             Ok(())
         }
         fn get_secret(&self) -> keyring::Result<Vec<u8>> {
@@ -380,7 +390,13 @@ mod tests {
         let store = fake.store("ns");
         fake.fail_next(keyring::Error::Ambiguous(Vec::new()));
         let err = store.delete("token/x").expect_err("ambiguous");
-        assert!(matches!(err, SecretsError::Keychain { action: "delete", .. }));
+        assert!(matches!(
+            err,
+            SecretsError::Keychain {
+                action: "delete",
+                ..
+            }
+        ));
         assert!(err.to_string().contains("remove the duplicates"));
     }
 

@@ -182,7 +182,13 @@ mod tests {
 
     #[test]
     fn ordinary_names_are_valid() {
-        for key in ["token/jumpcloud", "oidc/client-id", "api-key", "a", "x.y:z@w_1"] {
+        for key in [
+            "token/jumpcloud",
+            "oidc/client-id",
+            "api-key",
+            "a",
+            "x.y:z@w_1",
+        ] {
             assert!(validate_key(key).is_ok(), "{key} should be valid");
         }
     }
@@ -190,7 +196,16 @@ mod tests {
     #[test]
     fn odd_names_are_rejected_with_a_reason() {
         let too_long = "k".repeat(MAX_KEY_LEN + 1);
-        for key in ["", "/lead", "trail/", "sp ace", "tab\t", "é", "new\nline", &too_long] {
+        for key in [
+            "",
+            "/lead",
+            "trail/",
+            "sp ace",
+            "tab\t",
+            "é",
+            "new\nline",
+            &too_long,
+        ] {
             match validate_key(key) {
                 Err(SecretsError::InvalidKey { key: got, .. }) => assert_eq!(got, key),
                 other => panic!("{key:?} gave {other:?}"),
@@ -217,10 +232,7 @@ mod tests {
             }
         );
         assert_eq!(opened.keychain_unavailable, None);
-        opened
-            .store
-            .set("token/x", &Secret::new("v"))
-            .expect("set");
+        opened.store.set("token/x", &Secret::new("v")).expect("set");
         assert!(dir.path().join("secrets.json").is_file());
     }
 

@@ -9,7 +9,9 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use keybridge_secrets::{open_store, Backend, KeychainStore, Secret, SecretStore, SecretsError, StoreKind};
+use keybridge_secrets::{
+    open_store, Backend, KeychainStore, Secret, SecretStore, SecretsError, StoreKind,
+};
 
 /// Set in the child so its half runs only there.
 const CHILD: &str = "KEYBRIDGE_SECRETS_TEST_CHILD";
@@ -38,10 +40,7 @@ fn without_a_secret_service_the_keychain_is_reported_unavailable() {
     let elapsed = started.elapsed();
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "child failed:\n{stdout}\n{stderr}"
-    );
+    assert!(output.status.success(), "child failed:\n{stdout}\n{stderr}");
     assert!(
         stdout.contains("1 passed"),
         "child ran no test:\n{stdout}\n{stderr}"
@@ -91,6 +90,9 @@ fn child_checks_keychain_unavailable() {
     );
     let why = opened.keychain_unavailable.expect("fallback reason");
     assert!(why.starts_with("no OS keychain is available"), "{why}");
-    opened.store.set("token/x", &Secret::new("v")).expect("set in file");
+    opened
+        .store
+        .set("token/x", &Secret::new("v"))
+        .expect("set in file");
     assert!(data_dir.join("secrets.json").is_file());
 }

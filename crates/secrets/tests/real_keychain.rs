@@ -46,8 +46,8 @@ fn real_keychain_stores_reads_and_deletes_a_secret() {
     let read = store.get(key).expect("read back").expect("present");
     assert_eq!(read.expose(), "second-token");
 
-    let other = KeychainStore::with_namespace(&format!("{}-other", run_namespace()))
-        .expect("namespace");
+    let other =
+        KeychainStore::with_namespace(&format!("{}-other", run_namespace())).expect("namespace");
     assert!(
         other.get(key).expect("other namespace").is_none(),
         "namespaces must not share items"
@@ -76,7 +76,11 @@ fn real_keychain_is_what_auto_chooses() {
         .store
         .set("oidc/client-id", &Secret::new("cid"))
         .expect("set");
-    let read = opened.store.get("oidc/client-id").expect("get").expect("present");
+    let read = opened
+        .store
+        .get("oidc/client-id")
+        .expect("get")
+        .expect("present");
     assert_eq!(read.expose(), "cid");
     assert!(opened.store.delete("oidc/client-id").expect("delete"));
 }
