@@ -11,6 +11,13 @@
 //!
 //! [`open_store`] picks one from a [`StoreKind`] and says which it picked, so the CLI and
 //! the desktop shell can tell the admin where the secrets went.
+//!
+//! Testing: unit tests use an in-memory keychain and temp directories; a test in
+//! `tests/keychain_unavailable.rs` checks that a missing Secret Service gives
+//! [`SecretsError::KeychainUnavailable`] quickly; `tests/real_keychain.rs` runs against
+//! the real OS keychain when `KEYBRIDGE_REAL_KEYCHAIN=1`, which
+//! `crates/secrets/test-real-keychain.sh` sets up on Linux with a throwaway GNOME Keyring
+//! (install its packages with `scripts/install-keyring-test-deps.sh`).
 
 mod error;
 mod file;
