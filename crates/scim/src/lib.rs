@@ -4,9 +4,15 @@
 //! Invariant: this crate does no I/O. It turns request JSON into typed, validated values
 //! and documents into response JSON; storage and HTTP live elsewhere.
 
+pub mod datetime;
 pub mod error;
 pub mod filter;
 pub mod path;
 pub mod schema;
+pub mod unicode;
 
 pub use error::{ScimError, ScimType};
+pub use filter::{parse_filter, resolve_filter, CompValue, CompareOp, Filter};
+pub use path::{parse_attr_path, parse_patch_path, AttrPath, PatchPath};
+pub use schema::{resolve_attr, ResolvedAttr, ResourceType};
+pub use unicode::username_key;
