@@ -8,11 +8,14 @@ pub mod datetime;
 pub mod error;
 pub mod filter;
 pub mod path;
+pub mod resource;
 pub mod schema;
 pub mod unicode;
+mod value;
 
 pub use error::{ScimError, ScimType};
 pub use filter::{parse_filter, resolve_filter, CompValue, CompareOp, Filter};
 pub use path::{parse_attr_path, parse_patch_path, AttrPath, PatchPath};
+pub use resource::{normalize_group, normalize_user, NormalizedGroup};
 pub use schema::{resolve_attr, ResolvedAttr, ResourceType};
 pub use unicode::username_key;
