@@ -1,0 +1,43 @@
+//! `/ping` (unauthenticated liveness) and `/health` (authenticated, per component).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::{reply, AppState};
+use crate::store::people;
+
+pub async fn ping() -> Response {
+    (StatusCode::OK, "pong\n").into_response()
+}
+
+pub async fn health(State(state): State<AppState>) -> Response {
+    let store = state
+        .directory
+        .store()
+        .read(|conn| -> Result<_, crate::store::StoreError> {
+            let ok: String = conn.query_row("PRAGMA quick_check(1)", [], |r| r.get(0))?;
+            Ok((ok, people::count_by_state(conn)?))
+        })
+        .await;
+    let (store_state, counts) = match store {
+        Ok((ok, counts)) if ok == "ok" => (json!({"status": "ok"}), counts),
+        Ok((problem, counts)) => (json!({"status": "degraded", "detail": problem}), counts),
+        Err(e) => (json!({"status": "down", "detail": e.to_string()}), Vec::new()),
+    };
+    let healthy = store_state["status"] == "ok";
+    let people: serde_json::Map<String, serde_json::Value> =
+        counts.into_iter().map(|(s, n)| (s.as_str().to_owned(), json!(n))).collect();
+    let body = json!({
+        "status": if healthy { "ok" } else { "degraded" },
+        "version": env!("CARGO_PKG_VERSION"),
+        "uptimeSeconds": state.started.elapsed().as_secs(),
+        "components": {
+            "store": store_state,
+            "tls": {"status": "ok", "mode": state.tls_mode},
+        },
+        "people": people,
+    });
+    reply::json(if healthy { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE }, &body)
+}

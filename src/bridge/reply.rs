@@ -1,0 +1,65 @@
+//! SCIM responses: `application/scim+json`, errors in RFC 7644 §3.12 form.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use keybridge_scim::ScimError;
+use serde_json::Value;
+
+use crate::directory::DirectoryError;
+
+pub const SCIM_JSON: &str = "application/scim+json";
+
+/// A JSON body with the SCIM media type.
+pub fn json(status: StatusCode, body: &Value) -> Response {
+    let mut resp = (status, body.to_string()).into_response();
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_JSON));
+    resp
+}
+
+/// A resource with its `ETag` (from `meta.version`).
+pub fn resource(status: StatusCode, body: &Value) -> Response {
+    let mut resp = json(status, body);
+    if let Some(v) = body.pointer("/meta/version").and_then(Value::as_str).and_then(|v| HeaderValue::from_str(v).ok()) {
+        resp.headers_mut().insert(header::ETAG, v);
+    }
+    resp
+}
+
+/// The error a client reads.
+pub fn error(e: &ScimError) -> Response {
+    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    json(status, &e.to_json())
+}
+
+impl IntoResponse for DirectoryError {
+    fn into_response(self) -> Response {
+        if let DirectoryError::Store(e) = &self {
+            tracing::error!(error = %e, "directory failure");
+        }
+        error(&self.to_scim())
+    }
+}
+
+/// A handler's error: already a SCIM error.
+pub struct Rejection(pub ScimError);
+
+impl IntoResponse for Rejection {
+    fn into_response(self) -> Response {
+        error(&self.0)
+    }
+}
+
+impl From<ScimError> for Rejection {
+    fn from(e: ScimError) -> Self {
+        Rejection(e)
+    }
+}
+
+impl From<DirectoryError> for Rejection {
+    fn from(e: DirectoryError) -> Self {
+        if let DirectoryError::Store(s) = &e {
+            tracing::error!(error = %s, "directory failure");
+        }
+        Rejection(e.to_scim())
+    }
+}

@@ -1,0 +1,274 @@
+//! Handlers for `/Users` and `/Groups`: typed input in, one directory call, SCIM out.
+
+use std::collections::HashMap;
+
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Extension;
+use keybridge_scim::list::{list_response, ListQuery};
+use keybridge_scim::path::AttrPath;
+use keybridge_scim::projection::{parse_attribute_list, project};
+use keybridge_scim::schema::{ResourceType, CORE_GROUP};
+use serde_json::Value;
+
+use super::body::read_json;
+use super::reply::{self, Rejection};
+use super::AppState;
+use crate::directory::{Actor, ListRequest, Precondition};
+
+type Params = Query<HashMap<String, String>>;
+
+/// `attributes` / `excludedAttributes` of a request.
+struct Projection {
+    attributes: Vec<AttrPath>,
+    excluded: Vec<AttrPath>,
+}
+
+impl Projection {
+    fn from_params(rt: ResourceType, params: &HashMap<String, String>) -> Result<Projection, Rejection> {
+        let get = |k: &str| params.iter().find(|(name, _)| name.eq_ignore_ascii_case(k)).map(|(_, v)| v.as_str());
+        Ok(Projection {
+            attributes: match get("attributes") {
+                Some(list) => parse_attribute_list(rt, list)?,
+                None => Vec::new(),
+            },
+            excluded: match get("excludedAttributes") {
+                Some(list) => parse_attribute_list(rt, list)?,
+                None => Vec::new(),
+            },
+        })
+    }
+
+    fn apply(&self, rt: ResourceType, doc: &Value) -> Value {
+        if self.attributes.is_empty() && self.excluded.is_empty() {
+            return doc.clone();
+        }
+        project(rt, doc, &self.attributes, &self.excluded)
+    }
+
+    /// Whether a group's members will be shown (so they are worth loading).
+    fn wants_members(&self) -> bool {
+        let is_members = |p: &AttrPath| p.attr.eq_ignore_ascii_case("members") && p.urn.as_deref().is_none_or(|u| u == CORE_GROUP);
+        if !self.attributes.is_empty() {
+            return self.attributes.iter().any(is_members);
+        }
+        !self.excluded.iter().any(|p| is_members(p) && p.sub_attr.is_none())
+    }
+}
+
+fn scheme_of(state: &AppState) -> &'static str {
+    if state.tls_mode == "none" {
+        "http"
+    } else {
+        "https"
+    }
+}
+
+fn precondition(headers: &HeaderMap) -> Precondition {
+    Precondition { if_match: headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()).map(str::to_owned) }
+}
+
+/// `Prefer: return=minimal` asks for no body (RFC 7240); SCIM clients rarely send it.
+fn wants_minimal(headers: &HeaderMap) -> bool {
+    headers
+        .get_all("prefer")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.split(',').any(|p| p.trim().eq_ignore_ascii_case("return=minimal")))
+}
+
+fn event_for(rt: ResourceType, lookup: bool) -> &'static str {
+    match (rt, lookup) {
+        (ResourceType::User, true) => "user_lookup_provision",
+        (ResourceType::Group, true) => "group_lookup_provision",
+        (ResourceType::User, false) => "user_update_provision",
+        (ResourceType::Group, false) => "group_update_provision",
+    }
+}
+
+async fn list_with(state: &AppState, actor: &Actor, headers: &HeaderMap, rt: ResourceType, query: Result<ListQuery, keybridge_scim::ScimError>) -> Response {
+    let query = match query {
+        Ok(q) => q,
+        Err(e) => {
+            state.directory.record_failure(event_for(rt, true), actor, &e).await;
+            return reply::error(&e);
+        }
+    };
+    let projection = Projection { attributes: query.attributes.clone(), excluded: query.excluded.clone() };
+    let base = state.base_url(headers, scheme_of(state));
+    let request = ListRequest {
+        filter: query.filter.clone(),
+        start_index: query.start_index,
+        count: query.count.unwrap_or(state.limits.max_results).min(state.limits.max_results),
+        sort_by: query.sort_by.clone(),
+        descending: query.descending,
+        with_members: projection.wants_members(),
+    };
+    match state.directory.list(rt, request, &base).await {
+        Ok(page) => {
+            let items = page.items.iter().map(|doc| projection.apply(rt, doc)).collect();
+            reply::json(StatusCode::OK, &list_response(page.total, page.start_index, items))
+        }
+        Err(e) => {
+            let scim = e.to_scim();
+            if scim.status < 500 {
+                state.directory.record_failure(event_for(rt, true), actor, &scim).await;
+            }
+            e.into_response()
+        }
+    }
+}
+
+pub async fn list(rt: ResourceType, State(state): State<AppState>, Extension(actor): Extension<Actor>, headers: HeaderMap, Query(params): Params) -> Response {
+    let query = keybridge_scim::list::parse_list_params(rt, &params, state.limits.max_results);
+    list_with(&state, &actor, &headers, rt, query).await
+}
+
+pub async fn search(rt: ResourceType, State(state): State<AppState>, Extension(actor): Extension<Actor>, headers: HeaderMap, body: Body) -> Response {
+    let query = match read_json(&headers, body, state.limits.max_body, state.limits.max_json_depth).await {
+        Ok(json) => keybridge_scim::list::parse_search_request(rt, &json, state.limits.max_results),
+        Err(e) => Err(e),
+    };
+    list_with(&state, &actor, &headers, rt, query).await
+}
+
+pub async fn create(
+    rt: ResourceType,
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    headers: HeaderMap,
+    Query(params): Params,
+    body: Body,
+) -> Result<Response, Rejection> {
+    let projection = Projection::from_params(rt, &params)?;
+    let json = match read_json(&headers, body, state.limits.max_body, state.limits.max_json_depth).await {
+        Ok(j) => j,
+        Err(e) => {
+            let event = if rt == ResourceType::User { "user_create_provision" } else { "group_create_provision" };
+            state.directory.record_failure(event, &actor, &e).await;
+            return Err(e.into());
+        }
+    };
+    let base = state.base_url(&headers, scheme_of(&state));
+    let created = match rt {
+        ResourceType::User => state.directory.create_user(&actor, json, &base).await?,
+        ResourceType::Group => state.directory.create_group(&actor, json, &base).await?,
+    };
+    let mut resp = reply::resource(StatusCode::CREATED, &projection.apply(rt, &created));
+    if let Some(loc) = created.pointer("/meta/location").and_then(Value::as_str).and_then(|l| HeaderValue::from_str(l).ok()) {
+        resp.headers_mut().insert(header::LOCATION, loc);
+    }
+    Ok(resp)
+}
+
+pub async fn get(
+    rt: ResourceType,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Query(params): Params,
+) -> Result<Response, Rejection> {
+    let projection = Projection::from_params(rt, &params)?;
+    let base = state.base_url(&headers, scheme_of(&state));
+    let doc = match rt {
+        ResourceType::User => state.directory.get_user(&id, &base).await?,
+        ResourceType::Group => state.directory.get_group(&id, &base, projection.wants_members()).await?,
+    };
+    let version = doc.pointer("/meta/version").and_then(Value::as_str).unwrap_or("");
+    if let Some(inm) = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
+        let hit = inm.split(',').map(str::trim).any(|t| t == "*" || t.trim_start_matches("W/") == version.trim_start_matches("W/"));
+        if hit {
+            let mut resp = StatusCode::NOT_MODIFIED.into_response();
+            if let Ok(v) = HeaderValue::from_str(version) {
+                resp.headers_mut().insert(header::ETAG, v);
+            }
+            return Ok(resp);
+        }
+    }
+    Ok(reply::resource(StatusCode::OK, &projection.apply(rt, &doc)))
+}
+
+pub async fn replace(
+    rt: ResourceType,
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Query(params): Params,
+    body: Body,
+) -> Result<Response, Rejection> {
+    let projection = Projection::from_params(rt, &params)?;
+    let json = match read_json(&headers, body, state.limits.max_body, state.limits.max_json_depth).await {
+        Ok(j) => j,
+        Err(e) => {
+            state.directory.record_failure(event_for(rt, false), &actor, &e).await;
+            return Err(e.into());
+        }
+    };
+    let base = state.base_url(&headers, scheme_of(&state));
+    let pre = precondition(&headers);
+    let doc = match rt {
+        ResourceType::User => state.directory.replace_user(&actor, &id, json, pre, &base).await?,
+        ResourceType::Group => {
+            state.directory.replace_group(&actor, &id, json, pre, &base, projection.wants_members()).await?
+        }
+    };
+    Ok(reply::resource(StatusCode::OK, &projection.apply(rt, &doc)))
+}
+
+pub async fn patch(
+    rt: ResourceType,
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Query(params): Params,
+    body: Body,
+) -> Result<Response, Rejection> {
+    let projection = Projection::from_params(rt, &params)?;
+    let ops = match read_json(&headers, body, state.limits.max_body, state.limits.max_json_depth)
+        .await
+        .and_then(|json| keybridge_scim::patch::parse_patch(&json))
+    {
+        Ok(ops) => ops,
+        Err(e) => {
+            state.directory.record_failure(event_for(rt, false), &actor, &e).await;
+            return Err(e.into());
+        }
+    };
+    let base = state.base_url(&headers, scheme_of(&state));
+    let pre = precondition(&headers);
+    let minimal = wants_minimal(&headers);
+    let doc = match rt {
+        ResourceType::User => state.directory.patch_user(&actor, &id, ops, pre, &base).await?,
+        ResourceType::Group => {
+            let with_members = !minimal && projection.wants_members();
+            state.directory.patch_group(&actor, &id, ops, pre, &base, with_members).await?
+        }
+    };
+    if minimal {
+        let mut resp = StatusCode::NO_CONTENT.into_response();
+        if let Some(v) = doc.pointer("/meta/version").and_then(Value::as_str).and_then(|v| HeaderValue::from_str(v).ok()) {
+            resp.headers_mut().insert(header::ETAG, v);
+        }
+        return Ok(resp);
+    }
+    Ok(reply::resource(StatusCode::OK, &projection.apply(rt, &doc)))
+}
+
+pub async fn delete(
+    rt: ResourceType,
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, Rejection> {
+    let pre = precondition(&headers);
+    match rt {
+        ResourceType::User => state.directory.delete_user(&actor, &id, pre).await?,
+        ResourceType::Group => state.directory.delete_group(&actor, &id, pre).await?,
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

@@ -1,0 +1,158 @@
+//! The accept loop: TCP (and TLS), HTTP/1.1 and HTTP/2, a cap on connections, and a
+//! graceful shutdown that lets in-flight requests (and so their writes) finish.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Semaphore};
+use tokio::task::JoinHandle;
+use tower::Layer;
+use tower_http::normalize_path::NormalizePathLayer;
+
+use super::tls::{self, TlsError};
+use super::{routes, AppState, BridgeConfig};
+use crate::directory::Directory;
+use crate::tokens::TokenVerifier;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+}
+
+/// How long a TLS handshake or a request head may take before the connection is dropped
+/// (slow-loris protection).
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long shutdown waits for in-flight requests.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A bridge that is serving; dropping it does not stop it, `shutdown` does.
+pub struct RunningBridge {
+    pub local_addr: SocketAddr,
+    /// The SCIM base URL to paste into the identity provider.
+    pub base_url: String,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl RunningBridge {
+    /// Stops accepting, lets in-flight requests finish (bounded), and returns.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+
+    /// Waits until the bridge stops by itself (it does not, unless shut down).
+    pub async fn wait(self) {
+        let _ = self.task.await;
+    }
+}
+
+/// Starts serving `directory` as `config` says.
+pub async fn serve(config: BridgeConfig, directory: Directory) -> Result<RunningBridge, ServeError> {
+    let hostname = config.hostname.clone().unwrap_or_else(|| config.listen.ip().to_string());
+    let tls = tls::server_config(&config.tls, &config.data_dir, &hostname)?;
+    let listener =
+        TcpListener::bind(config.listen).await.map_err(|source| ServeError::Bind { addr: config.listen, source })?;
+    let local_addr = listener.local_addr().map_err(|source| ServeError::Bind { addr: config.listen, source })?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let host_for_url = match &config.hostname {
+        Some(h) => h.clone(),
+        None if local_addr.ip().is_unspecified() => "localhost".to_owned(),
+        None => local_addr.ip().to_string(),
+    };
+    let default_port = if tls.is_some() { 443 } else { 80 };
+    let origin = if local_addr.port() == default_port {
+        format!("{scheme}://{}", bracket(&host_for_url))
+    } else {
+        format!("{scheme}://{}:{}", bracket(&host_for_url), local_addr.port())
+    };
+    let state = AppState {
+        directory: directory.clone(),
+        verifier: TokenVerifier::new(directory.store().clone()),
+        limits: Arc::new(config.limits.clone()),
+        public_origin: config.hostname.as_ref().map(|_| origin.clone()),
+        tls_mode: match config.tls {
+            tls::TlsMode::SelfSigned => "self-signed",
+            tls::TlsMode::Pem { .. } => "pem",
+            tls::TlsMode::None => "none",
+        },
+        started: Instant::now(),
+    };
+    let app = NormalizePathLayer::trim_trailing_slash().layer(routes::router(state));
+    let (stop, mut stopped) = watch::channel(false);
+    let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
+    let connections = Arc::new(Semaphore::new(config.limits.max_connections.max(1)));
+    let task = tokio::spawn(async move {
+        let graceful = GracefulShutdown::new();
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        builder.http1().timer(TokioTimer::new()).header_read_timeout(HEADER_TIMEOUT);
+        builder.http2().timer(TokioTimer::new()).max_concurrent_streams(256);
+        loop {
+            let (stream, peer) = tokio::select! {
+                _ = stopped.changed() => break,
+                accepted = listener.accept() => match accepted {
+                    Ok(a) => a,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+            };
+            let Ok(permit) = connections.clone().try_acquire_owned() else {
+                tracing::warn!(%peer, "too many connections; refusing one");
+                drop(stream);
+                continue;
+            };
+            let _ = stream.set_nodelay(true);
+            let service = TowerToHyperService::new(app.clone());
+            let builder = builder.clone();
+            let watcher = graceful.watcher();
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let _permit = permit;
+                match acceptor {
+                    Some(acceptor) => {
+                        let tls_stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                            Ok(Ok(s)) => s,
+                            Ok(Err(e)) => {
+                                tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                                return;
+                            }
+                            Err(_) => return,
+                        };
+                        let conn = builder.serve_connection_with_upgrades(TokioIo::new(tls_stream), service);
+                        let _ = watcher.watch(conn.into_owned()).await;
+                    }
+                    None => {
+                        let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                        let _ = watcher.watch(conn.into_owned()).await;
+                    }
+                }
+            });
+        }
+        drop(listener);
+        if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown()).await.is_err() {
+            tracing::warn!("some connections were still open after {DRAIN_TIMEOUT:?}; closing them");
+        }
+    });
+    Ok(RunningBridge { local_addr, base_url: format!("{origin}/scim/v2"), stop, task })
+}
+
+fn bracket(host: &str) -> String {
+    if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]")
+    } else {
+        host.to_owned()
+    }
+}

@@ -1,0 +1,125 @@
+//! `keybridge serve`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use keybridge::bridge::{self, BridgeConfig, Limits, TlsMode};
+use keybridge::directory::Directory;
+use keybridge::store::{Store, StoreOptions};
+
+use super::Cli;
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, default_value = "0.0.0.0:8443")]
+    pub listen: SocketAddr,
+    /// The public host name JumpCloud reaches this machine by (base URL, certificate).
+    #[arg(long)]
+    pub hostname: Option<String>,
+    /// How to serve: a self-signed certificate, your own PEM files, or plain HTTP (only
+    /// behind a gateway that terminates TLS).
+    #[arg(long, value_enum, default_value_t = TlsChoice::SelfSigned)]
+    pub tls: TlsChoice,
+    /// Certificate chain (PEM), with --tls pem.
+    #[arg(long, required_if_eq("tls", "pem"))]
+    pub cert: Option<PathBuf>,
+    /// Private key (PEM), with --tls pem.
+    #[arg(long, required_if_eq("tls", "pem"))]
+    pub key: Option<PathBuf>,
+    /// The 1Password profile: externalId is always the email's local part.
+    #[arg(long)]
+    pub onepassword_compat: Option<bool>,
+    /// Log as JSON lines (for log collectors) instead of text.
+    #[arg(long)]
+    pub log_json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TlsChoice {
+    SelfSigned,
+    Pem,
+    None,
+}
+
+fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("KEYBRIDGE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
+    init_logging(args.log_json);
+    let data_dir = super::data_dir(cli)?;
+    let tls = match args.tls {
+        TlsChoice::SelfSigned => TlsMode::SelfSigned,
+        TlsChoice::None => TlsMode::None,
+        TlsChoice::Pem => TlsMode::Pem {
+            cert: args.cert.clone().context("--tls pem needs --cert FILE")?,
+            key: args.key.clone().context("--tls pem needs --key FILE")?,
+        },
+    };
+    let store = Store::open(&data_dir, StoreOptions::default())
+        .with_context(|| format!("cannot open the directory in {}", data_dir.display()))?;
+    let directory = Directory::open(store.clone()).await?;
+    if let Some(on) = args.onepassword_compat {
+        directory.set_onepassword_compat(on).await?;
+    }
+    if tls == TlsMode::None {
+        tracing::warn!("serving PLAIN HTTP (--tls none): bearer tokens cross the network unencrypted; use this only behind a gateway that terminates TLS, or in tests");
+    }
+    let config = BridgeConfig {
+        listen: args.listen,
+        hostname: args.hostname.clone(),
+        tls,
+        data_dir: data_dir.clone(),
+        limits: Limits::default(),
+    };
+    let running = bridge::serve(config, directory.clone()).await?;
+    let verifier = keybridge::tokens::TokenVerifier::new(store.clone());
+    let has_token = verifier.any().await.unwrap_or(false);
+    tracing::info!(listen = %running.local_addr, data_dir = %data_dir.display(), "bridge is serving");
+    println!("Keybridge is serving SCIM 2.0.");
+    println!("Base URL (paste into JumpCloud's Provisioning tab): {}", running.base_url);
+    if !has_token {
+        println!(
+            "No bearer token exists yet: run `keybridge --data-dir {} token issue --name jumpcloud` and paste the token it prints.",
+            data_dir.display()
+        );
+    }
+    shutdown_signal().await;
+    tracing::info!("shutting down: finishing in-flight requests");
+    running.shutdown().await;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

@@ -1,0 +1,142 @@
+//! The account's directory: people and groups with the account's rules (lifecycle,
+//! uniqueness, built-in groups), on top of the store.
+//!
+//! Invariant: every change goes through a `Store::write` job that also writes its audit
+//! event; a failed request writes its failure event in the same way, with the change
+//! itself rolled back.
+
+mod audit;
+mod groups;
+mod list;
+mod people;
+mod render;
+pub mod rules;
+mod schema_info;
+
+use keybridge_scim::ScimError;
+
+pub use list::{ListPage, ListRequest};
+pub use render::etag;
+
+use crate::store::{Store, StoreError};
+
+/// Who asked: the bearer token's name (for the audit log), or the local admin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor(pub String);
+
+impl Actor {
+    pub fn admin() -> Actor {
+        Actor("local admin".into())
+    }
+}
+
+/// Settings of the account that change how requests are read.
+#[derive(Debug, Clone, Default)]
+pub struct AccountSettings {
+    /// The 1Password profile: `externalId` is always the email's local part, whatever the
+    /// identity provider sent.
+    pub onepassword_compat: bool,
+}
+
+/// What can go wrong in a directory operation.
+#[derive(Debug, thiserror::Error)]
+pub enum DirectoryError {
+    /// The request broke a protocol or account rule; already in SCIM form.
+    #[error(transparent)]
+    Rejected(#[from] ScimError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<rusqlite::Error> for DirectoryError {
+    fn from(e: rusqlite::Error) -> Self {
+        DirectoryError::Store(StoreError::Sqlite(e))
+    }
+}
+
+impl DirectoryError {
+    /// The SCIM error a client sees. Store failures become 500 without internals.
+    pub fn to_scim(&self) -> ScimError {
+        match self {
+            DirectoryError::Rejected(e) => e.clone(),
+            DirectoryError::Store(StoreError::Sqlite(e)) if is_busy(e) => {
+                ScimError::new(503, None, "the directory is busy; retry the request")
+            }
+            DirectoryError::Store(_) => {
+                ScimError::new(500, None, "the directory could not complete the request; see the Keybridge log")
+            }
+        }
+    }
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(e.sqlite_error_code(), Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked))
+}
+
+/// Preconditions a client may attach (`If-Match`).
+#[derive(Debug, Clone, Default)]
+pub struct Precondition {
+    pub if_match: Option<String>,
+}
+
+/// The directory: cheap to clone.
+#[derive(Clone)]
+pub struct Directory {
+    store: Store,
+    settings: std::sync::Arc<std::sync::RwLock<AccountSettings>>,
+}
+
+impl Directory {
+    /// Opens the directory on `store`, creating the built-in groups on first use.
+    pub async fn open(store: Store) -> Result<Directory, DirectoryError> {
+        let settings = store
+            .read(|conn| -> Result<AccountSettings, DirectoryError> {
+                let compat = crate::store::settings::get(conn, "onepassword_compat")?;
+                Ok(AccountSettings { onepassword_compat: compat.as_deref() == Some("true") })
+            })
+            .await?;
+        store.write(groups::ensure_builtin_groups).await?;
+        Ok(Directory { store, settings: std::sync::Arc::new(std::sync::RwLock::new(settings)) })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn settings(&self) -> AccountSettings {
+        self.settings.read().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// Turns the 1Password compatibility profile on or off (persisted).
+    pub async fn set_onepassword_compat(&self, on: bool) -> Result<(), DirectoryError> {
+        self.store
+            .write(move |conn| -> Result<(), DirectoryError> {
+                crate::store::settings::set(conn, "onepassword_compat", if on { "true" } else { "false" })?;
+                Ok(())
+            })
+            .await?;
+        if let Ok(mut s) = self.settings.write() {
+            s.onepassword_compat = on;
+        }
+        Ok(())
+    }
+}
+
+/// Checks `If-Match` against the current version.
+fn check_precondition(pre: &Precondition, version: i64) -> Result<(), ScimError> {
+    let Some(if_match) = pre.if_match.as_deref() else { return Ok(()) };
+    let current = etag(version);
+    let matches = if_match.split(',').map(str::trim).any(|tag| tag == "*" || weak_eq(tag, &current));
+    if matches {
+        Ok(())
+    } else {
+        Err(ScimError::precondition_failed(format!(
+            "the resource has changed (its version is now {current}); read it again and retry"
+        )))
+    }
+}
+
+/// Weak comparison (RFC 7232 §2.3.2): `W/"3"` equals `"3"`.
+fn weak_eq(a: &str, b: &str) -> bool {
+    a.trim_start_matches("W/") == b.trim_start_matches("W/")
+}

@@ -1,0 +1,333 @@
+//! People: create, read, replace, patch, delete, and confirm (join), with the lifecycle
+//! rules of the account.
+
+use keybridge_scim::patch::{apply_patch, PatchOp};
+use keybridge_scim::schema::ResourceType;
+use keybridge_scim::{username_key, ScimError};
+use rusqlite::Connection;
+use serde_json::{json, Value};
+
+use super::audit::{self, Subject};
+use super::rules::{self, Transition};
+use super::{check_precondition, render, Actor, Directory, DirectoryError, Precondition};
+use crate::store::people::{self, PersonRow, PersonState};
+use crate::store::{in_savepoint, now_timestamp};
+
+impl Directory {
+    /// `POST /Users`: a new person, Invited (or Suspended if sent with `active: false`).
+    pub async fn create_user(&self, actor: &Actor, body: Value, base: &str) -> Result<Value, DirectoryError> {
+        let doc = match keybridge_scim::resource::normalize_user(&body) {
+            Ok(doc) => doc,
+            Err(e) => return Err(self.reject(audit::USER_CREATE, Subject::users(), actor, e).await),
+        };
+        let compat = self.settings().onepassword_compat;
+        let (actor, base) = (actor.0.clone(), base.to_owned());
+        self.store
+            .write(move |conn| {
+                audited(conn, audit::USER_CREATE, Subject::users(), &actor, |conn| create(conn, doc, compat, &actor, &base))
+            })
+            .await
+    }
+
+    /// `GET /Users/{id}`.
+    pub async fn get_user(&self, id: &str, base: &str) -> Result<Value, DirectoryError> {
+        let (id, base) = (id.to_owned(), base.to_owned());
+        self.store
+            .read(move |conn| {
+                let row = people::by_id(conn, &id)?.ok_or_else(|| not_found(&id))?;
+                Ok(render::user(conn, &row, &base)?)
+            })
+            .await
+    }
+
+    /// `PUT /Users/{id}`: replaces the record; leaving `active` out keeps it as it was.
+    pub async fn replace_user(
+        &self,
+        actor: &Actor,
+        id: &str,
+        body: Value,
+        pre: Precondition,
+        base: &str,
+    ) -> Result<Value, DirectoryError> {
+        let subject = Subject { resource_type: Some("User"), id: Some(id.to_owned()), name: None };
+        let doc = match keybridge_scim::resource::normalize_user(&body) {
+            Ok(doc) => doc,
+            Err(e) => return Err(self.reject(audit::USER_UPDATE, subject, actor, e).await),
+        };
+        let compat = self.settings().onepassword_compat;
+        let (actor, base, id) = (actor.0.clone(), base.to_owned(), id.to_owned());
+        self.store
+            .write(move |conn| {
+                audited(conn, audit::USER_UPDATE, subject, &actor, |conn| {
+                    let row = people::by_id(conn, &id)?.ok_or_else(|| not_found(&id))?;
+                    check_precondition(&pre, row.version)?;
+                    let explicit_active = doc.get("active").and_then(Value::as_bool);
+                    change(conn, row, doc, explicit_active, compat, &actor, &base)
+                })
+            })
+            .await
+    }
+
+    /// `PATCH /Users/{id}`.
+    pub async fn patch_user(
+        &self,
+        actor: &Actor,
+        id: &str,
+        ops: Vec<PatchOp>,
+        pre: Precondition,
+        base: &str,
+    ) -> Result<Value, DirectoryError> {
+        let subject = Subject { resource_type: Some("User"), id: Some(id.to_owned()), name: None };
+        let compat = self.settings().onepassword_compat;
+        let (actor, base, id) = (actor.0.clone(), base.to_owned(), id.to_owned());
+        self.store
+            .write(move |conn| {
+                audited(conn, audit::USER_UPDATE, subject, &actor, |conn| {
+                    let row = people::by_id(conn, &id)?.ok_or_else(|| not_found(&id))?;
+                    check_precondition(&pre, row.version)?;
+                    let mut doc = row.doc.clone();
+                    let outcome = apply_patch(ResourceType::User, &mut doc, &ops)?;
+                    let explicit_active =
+                        outcome.changed.iter().any(|a| a == "active").then(|| doc.get("active").and_then(Value::as_bool)).flatten();
+                    change(conn, row, doc, explicit_active, compat, &actor, &base)
+                })
+            })
+            .await
+    }
+
+    /// `DELETE /Users/{id}`.
+    pub async fn delete_user(&self, actor: &Actor, id: &str, pre: Precondition) -> Result<(), DirectoryError> {
+        let subject = Subject { resource_type: Some("User"), id: Some(id.to_owned()), name: None };
+        let (actor, id) = (actor.0.clone(), id.to_owned());
+        self.store
+            .write(move |conn| {
+                audited(conn, audit::USER_DELETE, subject, &actor, |conn| {
+                    let row = people::by_id(conn, &id)?.ok_or_else(|| not_found(&id))?;
+                    check_precondition(&pre, row.version)?;
+                    people::delete(conn, row.seq)?;
+                    audit::success(conn, audit::USER_DELETE, Subject::user(&row.id, &row.user_name), vec![], &actor)?;
+                    Ok(())
+                })
+            })
+            .await
+    }
+
+    /// Marks an Invited person Active, as joining by invitation will. `who` is an email
+    /// address or a userName.
+    pub async fn confirm_person(&self, actor: &Actor, who: &str, base: &str) -> Result<Value, DirectoryError> {
+        let (actor, who, base) = (actor.0.clone(), who.trim().to_owned(), base.to_owned());
+        self.store
+            .write(move |conn| {
+                audited(conn, audit::USER_JOIN, Subject::users(), &actor, |conn| {
+                    let mut row = find_person(conn, &who)?;
+                    match row.state {
+                        PersonState::Invited => {}
+                        PersonState::Active => {
+                            return Err(ScimError::invalid_value(format!("{who} has already joined")).into())
+                        }
+                        PersonState::Suspended => {
+                            return Err(ScimError::invalid_value(format!(
+                                "{who} is suspended; reactivate them in the identity provider first"
+                            ))
+                            .into())
+                        }
+                    }
+                    let now = now_timestamp();
+                    row.state = PersonState::Active;
+                    row.joined_at = Some(now.clone());
+                    row.version += 1;
+                    row.modified = now;
+                    people::update(conn, &row)?;
+                    audit::success(conn, audit::USER_JOIN, Subject::user(&row.id, &row.user_name), vec![], &actor)?;
+                    Ok(render::user(conn, &row, &base)?)
+                })
+            })
+            .await
+    }
+
+    /// Writes a failure event for a request rejected before it reached the store.
+    pub(super) async fn reject(&self, event: &'static str, subject: Subject, actor: &Actor, e: ScimError) -> DirectoryError {
+        let actor = actor.0.clone();
+        let (status, detail) = (e.status, e.detail.clone());
+        let written = self
+            .store
+            .write(move |conn| -> Result<(), DirectoryError> {
+                audit::failure(conn, event, subject, &actor, status, &detail)?;
+                Ok(())
+            })
+            .await;
+        if let Err(w) = written {
+            tracing::warn!(error = %w, "could not record a failed request in the audit log");
+        }
+        DirectoryError::Rejected(e)
+    }
+
+    /// Records a failed read (a bad filter, an unknown id) in the audit log.
+    pub async fn record_failure(&self, event: &'static str, actor: &Actor, e: &ScimError) {
+        let subject = if event.starts_with("group") { Subject::groups() } else { Subject::users() };
+        let _ = self.reject(event, subject, actor, e.clone()).await;
+    }
+}
+
+/// Runs `op` in a savepoint; if the account or protocol rules reject it, its changes are
+/// undone and a failure event is written in their place.
+pub(super) fn audited<T>(
+    conn: &Connection,
+    event: &str,
+    subject: Subject,
+    actor: &str,
+    op: impl FnOnce(&Connection) -> Result<T, DirectoryError>,
+) -> Result<T, DirectoryError> {
+    let result = in_savepoint(conn, op);
+    if let Err(DirectoryError::Rejected(e)) = &result {
+        audit::failure(conn, event, subject, actor, e.status, &e.detail)?;
+    }
+    result
+}
+
+pub(super) fn not_found(id: &str) -> DirectoryError {
+    ScimError::not_found(format!("no person has the id '{id}'")).into()
+}
+
+fn find_person(conn: &Connection, who: &str) -> Result<PersonRow, DirectoryError> {
+    if let Some(row) = people::by_user_name_key(conn, &username_key(who))? {
+        return Ok(row);
+    }
+    let mut found = people::by_email(conn, who)?;
+    match found.len() {
+        0 => Err(ScimError::not_found(format!("no person has the email address or userName '{who}'")).into()),
+        1 => Ok(found.remove(0)),
+        n => Err(ScimError::invalid_value(format!("{n} people share the email address '{who}'; use their userName")).into()),
+    }
+}
+
+fn ensure_unique_user_name(conn: &Connection, key: &str, user_name: &str, own_seq: Option<i64>) -> Result<(), DirectoryError> {
+    if let Some(other) = people::by_user_name_key(conn, key)? {
+        if Some(other.seq) != own_seq {
+            return Err(ScimError::uniqueness(format!(
+                "a person with the userName '{user_name}' already exists (id {})",
+                other.id
+            ))
+            .into());
+        }
+    }
+    Ok(())
+}
+
+fn user_name_of(doc: &Value) -> Result<String, DirectoryError> {
+    match doc.get("userName").and_then(Value::as_str).map(str::trim) {
+        Some(u) if !u.is_empty() => Ok(u.to_owned()),
+        _ => Err(ScimError::invalid_value("userName is required and cannot be empty").into()),
+    }
+}
+
+fn create(conn: &Connection, mut doc: Value, compat: bool, actor: &str, base: &str) -> Result<Value, DirectoryError> {
+    let user_name = user_name_of(&doc)?;
+    let key = username_key(&user_name);
+    ensure_unique_user_name(conn, &key, &user_name, None)?;
+    rules::apply_defaults(&mut doc, None, compat);
+    let active = doc.get("active").and_then(Value::as_bool).unwrap_or(true);
+    set_key(&mut doc, "active", json!(active));
+    let now = now_timestamp();
+    let mut row = PersonRow {
+        seq: 0,
+        id: uuid::Uuid::new_v4().to_string(),
+        user_name: user_name.clone(),
+        user_name_key: key,
+        external_id: doc.get("externalId").and_then(Value::as_str).map(str::to_owned),
+        display_name: doc.get("displayName").and_then(Value::as_str).map(str::to_owned),
+        email: rules::primary_email(&doc),
+        active,
+        state: if active { PersonState::Invited } else { PersonState::Suspended },
+        role: "member".into(),
+        joined_at: None,
+        doc,
+        version: 1,
+        created: now.clone(),
+        modified: now,
+    };
+    row.seq = people::insert(conn, &row)?;
+    audit::success(conn, audit::USER_CREATE, Subject::user(&row.id, &user_name), audit::attribute_names(&row.doc), actor)?;
+    Ok(render::user(conn, &row, base)?)
+}
+
+/// Applies a new document to a person (PUT or PATCH), with the lifecycle step `active`
+/// asks for.
+fn change(
+    conn: &Connection,
+    mut row: PersonRow,
+    mut doc: Value,
+    explicit_active: Option<bool>,
+    compat: bool,
+    actor: &str,
+    base: &str,
+) -> Result<Value, DirectoryError> {
+    let user_name = user_name_of(&doc)?;
+    let key = username_key(&user_name);
+    ensure_unique_user_name(conn, &key, &user_name, Some(row.seq))?;
+    rules::apply_defaults(&mut doc, Some(&row.doc), compat);
+    let step = rules::transition(row.state, row.joined_at.is_some(), explicit_active);
+    let active = match step {
+        Transition::Remove | Transition::Suspend => false,
+        Transition::Reactivate(_) => true,
+        Transition::Stay(_) => row.active,
+    };
+    set_key(&mut doc, "active", json!(active));
+    let changed = changed_attributes(&row.doc, &doc);
+    let subject = Subject::user(&row.id, &user_name);
+    let now = now_timestamp();
+    row.user_name = user_name;
+    row.user_name_key = key;
+    row.external_id = doc.get("externalId").and_then(Value::as_str).map(str::to_owned);
+    row.display_name = doc.get("displayName").and_then(Value::as_str).map(str::to_owned);
+    row.email = rules::primary_email(&doc);
+    row.active = active;
+    row.doc = doc;
+    row.version += 1;
+    row.modified = now;
+    match step {
+        Transition::Remove => {
+            // The answer shows the record as it was when removed: inactive.
+            let rendered = render::user(conn, &row, base)?;
+            people::delete(conn, row.seq)?;
+            audit::success(conn, audit::USER_DEPROVISION, subject.clone(), vec!["active".into()], actor)?;
+            audit::success(conn, audit::USER_DELETE, subject, vec![], actor)?;
+            return Ok(rendered);
+        }
+        Transition::Suspend => {
+            row.state = PersonState::Suspended;
+            people::update(conn, &row)?;
+            audit::success(conn, audit::USER_DEPROVISION, subject.clone(), vec!["active".into()], actor)?;
+            let rest: Vec<String> = changed.into_iter().filter(|a| a != "active").collect();
+            if !rest.is_empty() {
+                audit::success(conn, audit::USER_UPDATE, subject, rest, actor)?;
+            }
+        }
+        Transition::Reactivate(state) => {
+            row.state = state;
+            people::update(conn, &row)?;
+            audit::success(conn, audit::USER_UPDATE, subject, changed, actor)?;
+        }
+        Transition::Stay(_) => {
+            people::update(conn, &row)?;
+            audit::success(conn, audit::USER_UPDATE, subject, changed, actor)?;
+        }
+    }
+    Ok(render::user(conn, &row, base)?)
+}
+
+fn set_key(doc: &mut Value, key: &str, value: Value) {
+    if let Some(obj) = doc.as_object_mut() {
+        obj.insert(key.to_owned(), value);
+    }
+}
+
+/// Names of top-level attributes whose values differ.
+pub(super) fn changed_attributes(before: &Value, after: &Value) -> Vec<String> {
+    let empty = serde_json::Map::new();
+    let b = before.as_object().unwrap_or(&empty);
+    let a = after.as_object().unwrap_or(&empty);
+    let mut names: Vec<String> = a.iter().filter(|(k, v)| b.get(*k) != Some(*v)).map(|(k, _)| k.clone()).collect();
+    names.extend(b.keys().filter(|k| !a.contains_key(*k)).cloned());
+    names
+}

@@ -1,0 +1,97 @@
+//! Stored rows → the SCIM JSON a client reads.
+
+use keybridge_scim::schema::{CORE_GROUP, CORE_USER, ENTERPRISE_USER, KEYBRIDGE_USER};
+use rusqlite::Connection;
+use serde_json::{json, Map, Value};
+
+use crate::store::groups::{self, GroupKind, GroupRow};
+use crate::store::people::{self, PersonRow};
+use crate::store::StoreError;
+
+/// The ETag of a version: weak, because the representation may vary (`attributes`).
+pub fn etag(version: i64) -> String {
+    format!("W/\"{version}\"")
+}
+
+/// A person as a SCIM User, with `groups` and Keybridge's account extension.
+pub fn user(conn: &Connection, row: &PersonRow, base: &str) -> Result<Value, StoreError> {
+    let memberships = people::groups_of(conn, row.seq)?;
+    let role = role_of(conn, row.seq)?;
+    let mut out = Map::new();
+    let mut schemas = vec![json!(CORE_USER)];
+    if row.doc.get(ENTERPRISE_USER).is_some() {
+        schemas.push(json!(ENTERPRISE_USER));
+    }
+    schemas.push(json!(KEYBRIDGE_USER));
+    out.insert("schemas".into(), Value::Array(schemas));
+    out.insert("id".into(), json!(row.id));
+    if let Value::Object(doc) = &row.doc {
+        for (k, v) in doc {
+            out.insert(k.clone(), v.clone());
+        }
+    }
+    if !memberships.is_empty() {
+        let groups: Vec<Value> = memberships
+            .into_iter()
+            .map(|(id, name)| json!({"value": id, "$ref": format!("{base}/Groups/{id}"), "display": name, "type": "direct"}))
+            .collect();
+        out.insert("groups".into(), Value::Array(groups));
+    }
+    out.insert(KEYBRIDGE_USER.into(), json!({"state": row.state.as_str(), "role": role}));
+    out.insert("meta".into(), meta("User", &row.created, &row.modified, &format!("{base}/Users/{}", row.id), row.version));
+    Ok(Value::Object(out))
+}
+
+/// A person's role follows the built-in groups they are in.
+fn role_of(conn: &Connection, person_seq: i64) -> Result<&'static str, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT g.kind FROM memberships m JOIN groups g ON g.seq = m.group_seq
+         WHERE m.person_seq = ?1 AND g.kind <> 'custom'",
+    )?;
+    let kinds = stmt.query_map([person_seq], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
+    Ok(if kinds.iter().any(|k| k == "owners") {
+        "owner"
+    } else if kinds.iter().any(|k| k == "administrators") {
+        "administrator"
+    } else {
+        "member"
+    })
+}
+
+/// A group as a SCIM Group; members only when asked (a group may have 100 000).
+pub fn group(conn: &Connection, row: &GroupRow, base: &str, with_members: bool) -> Result<Value, StoreError> {
+    let mut out = Map::new();
+    out.insert("schemas".into(), json!([CORE_GROUP]));
+    out.insert("id".into(), json!(row.id));
+    if let Value::Object(doc) = &row.doc {
+        for (k, v) in doc {
+            out.insert(k.clone(), v.clone());
+        }
+    }
+    if with_members {
+        let members: Vec<Value> = groups::members(conn, row.seq)?
+            .into_iter()
+            .map(|(_, id, display)| {
+                json!({"value": id, "$ref": format!("{base}/Users/{id}"), "display": display, "type": "User"})
+            })
+            .collect();
+        out.insert("members".into(), Value::Array(members));
+    }
+    out.insert("meta".into(), meta("Group", &row.created, &row.modified, &format!("{base}/Groups/{}", row.id), row.version));
+    Ok(Value::Object(out))
+}
+
+fn meta(resource_type: &str, created: &str, modified: &str, location: &str, version: i64) -> Value {
+    json!({
+        "resourceType": resource_type,
+        "created": created,
+        "lastModified": modified,
+        "location": location,
+        "version": etag(version),
+    })
+}
+
+/// Whether a group kind is one that SCIM may not delete or rename.
+pub fn is_protected(kind: GroupKind) -> bool {
+    kind.is_builtin()
+}

@@ -1,0 +1,125 @@
+//! Versioned schema migrations, embedded in the binary and applied in order at open.
+//! `PRAGMA user_version` records how far a database has come.
+
+use std::path::Path;
+
+use rusqlite::Connection;
+
+use super::StoreError;
+
+/// Each entry moves the schema one version up. Never edit a released entry: add one.
+const MIGRATIONS: &[&str] = &[
+    // 1: the directory, tokens, settings and the audit log.
+    r#"
+    CREATE TABLE people (
+        seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+        id            TEXT NOT NULL UNIQUE,
+        user_name     TEXT NOT NULL,
+        user_name_key TEXT NOT NULL UNIQUE,
+        external_id   TEXT,
+        display_name  TEXT,
+        email         TEXT,
+        active        INTEGER NOT NULL,
+        state         TEXT NOT NULL CHECK (state IN ('invited', 'active', 'suspended')),
+        role          TEXT NOT NULL DEFAULT 'member',
+        joined_at     TEXT,
+        doc           TEXT NOT NULL,
+        version       INTEGER NOT NULL,
+        created       TEXT NOT NULL,
+        modified      TEXT NOT NULL
+    );
+    CREATE INDEX people_external_id ON people(external_id);
+    CREATE INDEX people_email ON people(email COLLATE NOCASE);
+
+    CREATE TABLE groups (
+        seq              INTEGER PRIMARY KEY AUTOINCREMENT,
+        id               TEXT NOT NULL UNIQUE,
+        display_name     TEXT NOT NULL,
+        display_name_key TEXT NOT NULL UNIQUE,
+        external_id      TEXT,
+        kind             TEXT NOT NULL CHECK (kind IN ('owners', 'administrators', 'custom')),
+        managed          INTEGER NOT NULL,
+        doc              TEXT NOT NULL,
+        version          INTEGER NOT NULL,
+        created          TEXT NOT NULL,
+        modified         TEXT NOT NULL
+    );
+    CREATE INDEX groups_external_id ON groups(external_id);
+
+    CREATE TABLE memberships (
+        group_seq  INTEGER NOT NULL REFERENCES groups(seq) ON DELETE CASCADE,
+        person_seq INTEGER NOT NULL REFERENCES people(seq) ON DELETE CASCADE,
+        PRIMARY KEY (group_seq, person_seq)
+    ) WITHOUT ROWID;
+    CREATE INDEX memberships_person ON memberships(person_seq, group_seq);
+
+    CREATE TABLE tokens (
+        name      TEXT PRIMARY KEY,
+        digest    BLOB NOT NULL UNIQUE,
+        created   TEXT NOT NULL,
+        last_used TEXT
+    );
+
+    CREATE TABLE settings (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+
+    CREATE TABLE events (
+        seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+        time          TEXT NOT NULL,
+        name          TEXT NOT NULL,
+        outcome       TEXT NOT NULL CHECK (outcome IN ('success', 'failure')),
+        resource_type TEXT,
+        resource_id   TEXT,
+        resource_name TEXT,
+        attributes    TEXT NOT NULL DEFAULT '[]',
+        actor         TEXT,
+        status        INTEGER,
+        detail        TEXT
+    );
+    CREATE INDEX events_time ON events(time);
+    CREATE INDEX events_resource ON events(resource_id);
+    "#,
+];
+
+/// Brings the database up to the newest schema, one transaction per step.
+pub fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    let known = MIGRATIONS.len() as i64;
+    let current: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if current > known {
+        return Err(StoreError::TooNew { path: path.to_owned(), found: current, known });
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", index as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrating_twice_is_a_no_op_and_records_the_version() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t.db");
+        let mut conn = Connection::open(&path).expect("open");
+        migrate(&mut conn, &path).expect("first");
+        migrate(&mut conn, &path).expect("second");
+        let v: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).expect("version");
+        assert_eq!(v, MIGRATIONS.len() as i64);
+    }
+
+    #[test]
+    fn a_database_from_a_newer_keybridge_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t.db");
+        let mut conn = Connection::open(&path).expect("open");
+        conn.pragma_update(None, "user_version", 99).expect("set");
+        assert!(matches!(migrate(&mut conn, &path), Err(StoreError::TooNew { found: 99, .. })));
+    }
+}

@@ -1,0 +1,163 @@
+//! The SQLite store: one file in the data directory, WAL, one writer thread that commits
+//! queued writes together (group commit), and a small pool of read connections.
+//!
+//! Invariant: a write is acknowledged (its future resolves) only after the COMMIT that made
+//! it durable has returned. Nothing above this module opens a connection.
+
+mod connection;
+mod migrations;
+mod readers;
+mod writer;
+
+pub mod events;
+pub mod groups;
+pub mod people;
+pub mod settings;
+pub mod sql_filter;
+pub mod tokens;
+
+use std::path::{Path, PathBuf};
+
+pub use readers::Readers;
+pub use writer::Writer;
+
+/// What can go wrong below the directory.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the database failed: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("cannot prepare the data directory {path}: {source}")]
+    DataDir { path: PathBuf, source: std::io::Error },
+    #[error("the database at {path} was written by a newer Keybridge (schema version {found}, this one knows {known}); upgrade Keybridge")]
+    TooNew { path: PathBuf, found: i64, known: i64 },
+    #[error("the store is shut down")]
+    Closed,
+    #[error("the write was not carried out (the store failed to start a transaction or the write crashed); see the log")]
+    Abandoned,
+    #[error("a stored record is damaged: {0}")]
+    Corrupt(String),
+    #[error("the write failed inside the store: {0}")]
+    Internal(String),
+}
+
+/// The database file name inside the data directory.
+pub const DB_FILE: &str = "keybridge.db";
+
+/// Tuning that tests and the benchmark may change.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    pub readers: usize,
+    /// How many queued writes one transaction may carry.
+    pub max_batch: usize,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions { readers: 4, max_batch: 256 }
+    }
+}
+
+/// A handle to the store; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    writer: Writer,
+    readers: Readers,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating and migrating if needed) the store in `data_dir`.
+    pub fn open(data_dir: &Path, options: StoreOptions) -> Result<Store, StoreError> {
+        create_private_dir(data_dir)?;
+        let path = data_dir.join(DB_FILE);
+        let mut conn = connection::open_writer(&path)?;
+        migrations::migrate(&mut conn, &path)?;
+        let readers = Readers::open(&path, options.readers.max(1))?;
+        let writer = Writer::start(conn, options.max_batch.max(1));
+        Ok(Store { writer, readers, path })
+    }
+
+    /// Runs `job` in the writer's transaction; resolves after COMMIT.
+    pub async fn write<T, E, F>(&self, job: F) -> Result<T, E>
+    where
+        F: FnOnce(&rusqlite::Connection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        self.writer.write(job).await
+    }
+
+    /// Runs `job` on a read connection (a consistent snapshot for its duration).
+    pub async fn read<T, E, F>(&self, job: F) -> Result<T, E>
+    where
+        F: FnOnce(&rusqlite::Connection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        self.readers.read(job).await
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Stops accepting writes, finishes the queued ones and waits for the writer thread.
+    pub async fn close(&self) {
+        self.writer.close().await;
+    }
+}
+
+/// Creates `dir` (and parents) readable by the owner only.
+pub fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
+    let err = |source| StoreError::DataDir { path: dir.to_owned(), source };
+    std::fs::create_dir_all(dir).map_err(err)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(err)?;
+    }
+    Ok(())
+}
+
+/// Runs `f` inside a savepoint: its writes are kept if it returns `Ok`, undone otherwise.
+pub fn in_savepoint<T, E>(
+    conn: &rusqlite::Connection,
+    f: impl FnOnce(&rusqlite::Connection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<StoreError>,
+{
+    conn.execute_batch("SAVEPOINT op").map_err(|e| E::from(e.into()))?;
+    match f(conn) {
+        Ok(v) => {
+            conn.execute_batch("RELEASE op").map_err(|e| E::from(e.into()))?;
+            Ok(v)
+        }
+        Err(e) => {
+            conn.execute_batch("ROLLBACK TO op; RELEASE op").map_err(|e| E::from(e.into()))?;
+            Err(e)
+        }
+    }
+}
+
+/// The current time as stored: RFC 3339, UTC, milliseconds, fixed width so that text
+/// order is time order.
+pub fn now_timestamp() -> String {
+    format_timestamp(time::OffsetDateTime::now_utc())
+}
+
+/// Formats an instant the way the store keeps it.
+pub fn format_timestamp(t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.millisecond()
+    )
+}
