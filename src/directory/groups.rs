@@ -15,7 +15,7 @@ use super::audit::{self, Subject};
 use super::people::{audited, changed_attributes};
 use super::{check_precondition, render, Actor, Directory, DirectoryError, Precondition};
 use crate::store::groups::{self, GroupKind, GroupRow};
-use crate::store::{now_timestamp, people, StoreError};
+use crate::store::{now_timestamp, people};
 
 /// Creates Owners and Administrators when the store is new.
 pub(super) fn ensure_builtin_groups(conn: &Connection) -> Result<(), DirectoryError> {
