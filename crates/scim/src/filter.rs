@@ -5,9 +5,9 @@ use std::fmt;
 
 use crate::path::AttrPath;
 
-mod eval;
+pub(crate) mod eval;
 pub(crate) mod parse;
-mod resolve;
+pub(crate) mod resolve;
 
 pub use parse::{parse_filter, MAX_FILTER_DEPTH, MAX_FILTER_LEN};
 pub use resolve::resolve_filter;

@@ -7,6 +7,7 @@
 pub mod datetime;
 pub mod error;
 pub mod filter;
+pub mod patch;
 pub mod path;
 pub mod resource;
 pub mod schema;
@@ -15,6 +16,7 @@ mod value;
 
 pub use error::{ScimError, ScimType};
 pub use filter::{parse_filter, resolve_filter, CompValue, CompareOp, Filter};
+pub use patch::{apply_patch, parse_patch, MemberChange, PatchOp, PatchOpKind, PatchOutcome};
 pub use path::{parse_attr_path, parse_patch_path, AttrPath, PatchPath};
 pub use resource::{normalize_group, normalize_user, NormalizedGroup};
 pub use schema::{resolve_attr, ResolvedAttr, ResourceType};

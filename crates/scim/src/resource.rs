@@ -41,7 +41,7 @@ pub fn normalize_group(input: &Value) -> Result<NormalizedGroup, ScimError> {
     Ok(NormalizedGroup { doc, members })
 }
 
-fn require_string(doc: &Value, attr: &str, what: &str) -> Result<(), ScimError> {
+pub(crate) fn require_string(doc: &Value, attr: &str, what: &str) -> Result<(), ScimError> {
     match doc.get(attr).and_then(Value::as_str) {
         Some(s) if !s.trim().is_empty() => Ok(()),
         _ => Err(ScimError::invalid_value(format!(

@@ -14,15 +14,6 @@ use crate::datetime::parse_datetime;
 use crate::error::ScimError;
 use crate::schema::{AttrDef, AttrType, Mutability};
 
-/// Which value keeps `primary: true` when several claim it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum KeepPrimary {
-    /// The first one (a body that lists several primaries: keep the first, RFC 7643 §2.4).
-    First,
-    /// The last one (PATCH: setting a new primary clears the others, RFC 7644 §3.5.2).
-    Last,
-}
-
 /// Coerces `value` for the attribute `def` (called `name` in error details). `None` means
 /// the value leaves the attribute unassigned.
 pub(crate) fn coerce_attr(
@@ -49,7 +40,8 @@ pub(crate) fn coerce_attr(
     if out.is_empty() {
         return Ok(None);
     }
-    ensure_one_primary(&mut out, KeepPrimary::First);
+    // A body listing several primaries keeps the first (RFC 7643 §2.4 allows one).
+    ensure_one_primary(&mut out, &[]);
     Ok(Some(Value::Array(out)))
 }
 
@@ -159,8 +151,10 @@ pub(crate) fn describe(value: &Value) -> &'static str {
     }
 }
 
-/// Leaves at most one value with `primary: true`; the others get `primary: false`.
-pub(crate) fn ensure_one_primary(values: &mut [Value], keep: KeepPrimary) {
+/// Leaves at most one value with `primary: true`; the others get `primary: false`. The
+/// survivor is the last primary among `preferred` (the values a PATCH just wrote: RFC 7644
+/// §3.5.2 says setting a new primary clears the others), else the first primary.
+pub(crate) fn ensure_one_primary(values: &mut [Value], preferred: &[usize]) {
     let is_primary = |v: &Value| v.get("primary").and_then(Value::as_bool) == Some(true);
     let primaries: Vec<usize> = values
         .iter()
@@ -168,27 +162,21 @@ pub(crate) fn ensure_one_primary(values: &mut [Value], keep: KeepPrimary) {
         .filter(|(_, v)| is_primary(v))
         .map(|(i, _)| i)
         .collect();
-    let keeper = match keep {
-        KeepPrimary::First => primaries.first(),
-        KeepPrimary::Last => primaries.last(),
+    if primaries.len() < 2 {
+        return;
     }
-    .copied();
+    let keeper = preferred
+        .iter()
+        .rev()
+        .find(|i| primaries.contains(i))
+        .or(primaries.first())
+        .copied();
     for i in primaries {
         if Some(i) != keeper {
             if let Some(obj) = values.get_mut(i).and_then(Value::as_object_mut) {
                 obj.insert("primary".to_owned(), Value::Bool(false));
             }
         }
-    }
-}
-
-/// True for the values that mean "unassigned" (RFC 7643 §2.5).
-pub(crate) fn is_unassigned(value: &Value) -> bool {
-    match value {
-        Value::Null => true,
-        Value::Array(a) => a.is_empty(),
-        Value::Object(o) => o.is_empty(),
-        _ => false,
     }
 }
 

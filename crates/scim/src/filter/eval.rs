@@ -32,6 +32,12 @@ impl Filter {
     }
 }
 
+/// True if one value `element` of the complex attribute `parent` satisfies a resolved
+/// value filter (the filter inside `parent[...]`).
+pub(crate) fn matches_element(filter: &Filter, parent: &'static AttrDef, element: &Value) -> bool {
+    eval(filter, Scope::Element(parent), element)
+}
+
 fn eval(filter: &Filter, scope: Scope, doc: &Value) -> bool {
     match filter {
         Filter::And(l, r) => eval(l, scope, doc) && eval(r, scope, doc),

@@ -99,7 +99,10 @@ fn sub_names(def: &AttrDef) -> String {
 }
 
 /// Resolves the filter inside `parent[...]`: its names are sub-attributes of `parent`.
-fn resolve_relative(parent: &'static AttrDef, filter: Filter) -> Result<Filter, ScimError> {
+pub(crate) fn resolve_relative(
+    parent: &'static AttrDef,
+    filter: Filter,
+) -> Result<Filter, ScimError> {
     let sub = |path: &AttrPath| -> Result<&'static AttrDef, ScimError> {
         let found = match (&path.urn, &path.sub_attr) {
             (None, None) => parent.sub_attribute(&path.attr),

@@ -379,7 +379,7 @@ fn filter_tree(relative: bool) -> BoxedStrategy<Filter> {
     } else {
         prop_oneof![
             3 => leaf,
-            1 => ((name(), filter_tree(true))).prop_map(|(attr, f)| Filter::ValuePath { attr: AttrPath::new(attr), filter: Box::new(f) }),
+            1 => (name(), filter_tree(true)).prop_map(|(attr, f)| Filter::ValuePath { attr: AttrPath::new(attr), filter: Box::new(f) }),
         ]
         .boxed()
     };
