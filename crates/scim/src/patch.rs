@@ -14,6 +14,7 @@ use crate::schema::{ResourceType, PATCH_OP};
 use crate::value::describe;
 
 mod apply;
+mod edit;
 mod members;
 
 pub use apply::apply_patch;
