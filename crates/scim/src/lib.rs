@@ -7,8 +7,10 @@
 pub mod datetime;
 pub mod error;
 pub mod filter;
+pub mod list;
 pub mod patch;
 pub mod path;
+pub mod projection;
 pub mod resource;
 pub mod schema;
 pub mod unicode;
@@ -16,8 +18,10 @@ mod value;
 
 pub use error::{ScimError, ScimType};
 pub use filter::{parse_filter, resolve_filter, CompValue, CompareOp, Filter};
+pub use list::{list_response, parse_list_params, parse_search_request, ListQuery};
 pub use patch::{apply_patch, parse_patch, MemberChange, PatchOp, PatchOpKind, PatchOutcome};
 pub use path::{parse_attr_path, parse_patch_path, AttrPath, PatchPath};
+pub use projection::{parse_attribute_list, project};
 pub use resource::{normalize_group, normalize_user, NormalizedGroup};
 pub use schema::{resolve_attr, ResolvedAttr, ResourceType};
 pub use unicode::username_key;
