@@ -25,3 +25,6 @@ pub use projection::{parse_attribute_list, project};
 pub use resource::{normalize_group, normalize_user, NormalizedGroup};
 pub use schema::{resolve_attr, ResolvedAttr, ResourceType};
 pub use unicode::username_key;
+
+#[cfg(test)]
+mod robustness_tests;
