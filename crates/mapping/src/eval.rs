@@ -1,0 +1,337 @@
+//! Runs a compiled expression. Evaluation is bounded: every step counts against a step
+//! budget and every array element or string byte built counts against a memory budget,
+//! so no expression can hang or exhaust the process, whatever it is.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::ast::UnaryOp;
+use crate::builtins::methods;
+use crate::compile::{Op, OpKind};
+use crate::error::Fault;
+use crate::operators;
+use crate::value::{Value, MAX_VALUE_DEPTH};
+
+/// How much one evaluation may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Steps: operations evaluated, predicate iterations included.
+    pub max_steps: u64,
+    /// Array elements plus string bytes created.
+    pub max_memory: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_steps: 1_000_000,
+            max_memory: 16 * 1024 * 1024,
+        }
+    }
+}
+
+/// The step and memory budget of one evaluation, shared with builtins.
+pub(crate) struct Budget {
+    steps: u64,
+    memory: u64,
+    limits: Limits,
+}
+
+impl Budget {
+    pub fn new(limits: Limits) -> Budget {
+        Budget {
+            steps: 0,
+            memory: 0,
+            limits,
+        }
+    }
+
+    /// Accounts for `units` of new data (elements or bytes) before it is built.
+    pub fn charge(&mut self, units: usize, pos: usize) -> Result<(), Fault> {
+        self.memory = self.memory.saturating_add(units as u64);
+        if self.memory > self.limits.max_memory {
+            return Err(Fault::limit(pos, "memory budget exceeded"));
+        }
+        Ok(())
+    }
+
+    pub fn step(&mut self, pos: usize) -> Result<(), Fault> {
+        self.steps += 1;
+        if self.steps > self.limits.max_steps {
+            return Err(Fault::limit(
+                pos,
+                format!("evaluation exceeded {} steps", self.limits.max_steps),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The element, index and accumulator of the innermost predicate.
+pub(crate) struct Frame {
+    pub element: Value,
+    pub index: usize,
+    pub acc: Value,
+}
+
+pub(crate) struct Machine<'e> {
+    env: &'e [Value],
+    names: &'e [Arc<str>],
+    locals: Vec<Value>,
+    pub frames: Vec<Frame>,
+    pub budget: Budget,
+}
+
+pub(crate) type Eval = Result<Value, Fault>;
+
+impl<'e> Machine<'e> {
+    pub fn new(env: &'e [Value], names: &'e [Arc<str>], limits: Limits) -> Machine<'e> {
+        Machine {
+            env,
+            names,
+            locals: Vec::new(),
+            frames: Vec::new(),
+            budget: Budget::new(limits),
+        }
+    }
+
+    pub fn eval(&mut self, op: &Op) -> Eval {
+        self.budget.step(op.pos)?;
+        match &op.kind {
+            OpKind::Const(v) => Ok(v.clone()),
+            OpKind::Env(slot) => Ok(self.env.get(*slot).cloned().unwrap_or(Value::Nil)),
+            OpKind::EnvMap => Ok(self.env_map()),
+            OpKind::Local(i) => Ok(self.locals.get(*i).cloned().unwrap_or(Value::Nil)),
+            OpKind::Element => Ok(self.frame().map(|f| f.element.clone()).unwrap_or(Value::Nil)),
+            OpKind::ElementIndex => Ok(self
+                .frame()
+                .map(|f| Value::Int(f.index as i64))
+                .unwrap_or(Value::Nil)),
+            OpKind::Accumulator => Ok(self.frame().map(|f| f.acc.clone()).unwrap_or(Value::Nil)),
+            OpKind::Unary(u, operand) => {
+                let v = self.eval(operand)?;
+                unary(*u, v, op.pos)
+            }
+            OpKind::And(l, r) => {
+                if self.condition(l, "and")? {
+                    self.condition(r, "and").map(Value::Bool)
+                } else {
+                    Ok(Value::Bool(false))
+                }
+            }
+            OpKind::Or(l, r) => {
+                if self.condition(l, "or")? {
+                    Ok(Value::Bool(true))
+                } else {
+                    self.condition(r, "or").map(Value::Bool)
+                }
+            }
+            OpKind::Coalesce(l, r) => match self.eval(l)? {
+                Value::Nil => self.eval(r),
+                v => Ok(v),
+            },
+            OpKind::Binary(b, l, r) => {
+                let lv = self.eval(l)?;
+                let rv = self.eval(r)?;
+                operators::binary(*b, lv, rv, op.pos, &mut self.budget)
+            }
+            OpKind::MatchesConst(l, regex) => match self.eval(l)? {
+                Value::Str(s) => Ok(Value::Bool(regex.is_match(&s))),
+                other => Err(Fault::runtime(
+                    op.pos,
+                    format!("invalid operation: {} matches string", other.go_type()),
+                )),
+            },
+            OpKind::Conditional(c, t, e) => match self.eval(c)? {
+                Value::Bool(true) => self.eval(t),
+                Value::Bool(false) => self.eval(e),
+                other => Err(Fault::runtime(
+                    c.pos,
+                    format!("non-bool expression (type {}) used as condition", other.go_type()),
+                )),
+            },
+            OpKind::Chain(inner) => Ok(self.eval_chain(inner)?.unwrap_or(Value::Nil)),
+            OpKind::Field { .. } | OpKind::Index { .. } | OpKind::Method { .. } => {
+                Ok(self.eval_chain(op)?.unwrap_or(Value::Nil))
+            }
+            OpKind::Slice { object, from, to } => {
+                let object = self.eval(object)?;
+                let from = from.as_ref().map(|f| self.eval(f)).transpose()?;
+                let to = to.as_ref().map(|t| self.eval(t)).transpose()?;
+                operators::slice(&object, from.as_ref(), to.as_ref(), op.pos, &mut self.budget)
+            }
+            OpKind::Builtin { f, args } => {
+                let mut values = Vec::with_capacity(args.len());
+                for a in args {
+                    values.push(self.eval(a)?);
+                }
+                let result = f(&mut self.budget, &values, op.pos)?;
+                check_depth(result, op.pos)
+            }
+            OpKind::Predicate {
+                kind,
+                collection,
+                body,
+                extra,
+            } => {
+                let result = crate::predicates::run(self, *kind, collection, body.as_deref(), extra.as_deref(), op.pos)?;
+                check_depth(result, op.pos)
+            }
+            OpKind::Array(items) => {
+                self.budget.charge(items.len(), op.pos)?;
+                let mut values = Vec::with_capacity(items.len());
+                for item in items {
+                    values.push(self.eval(item)?);
+                }
+                check_depth(Value::array(values), op.pos)
+            }
+            OpKind::Map(pairs) => self.eval_map(pairs, op.pos),
+            OpKind::Let(value, body) => {
+                let v = self.eval(value)?;
+                self.locals.push(v);
+                let result = self.eval(body);
+                self.locals.pop();
+                result
+            }
+            OpKind::Sequence(ops) => {
+                let mut last = Value::Nil;
+                for o in ops {
+                    last = self.eval(o)?;
+                }
+                Ok(last)
+            }
+        }
+    }
+
+    fn frame(&self) -> Option<&Frame> {
+        self.frames.last()
+    }
+
+    fn env_map(&self) -> Value {
+        let entries = self
+            .names
+            .iter()
+            .zip(self.env)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        Value::map(entries)
+    }
+
+    /// Evaluates a boolean operand of `and`/`or`; anything but a bool is an error
+    /// because Expr has no truthiness.
+    fn condition(&mut self, op: &Op, operator: &str) -> Result<bool, Fault> {
+        match self.eval(op)? {
+            Value::Bool(b) => Ok(b),
+            other => Err(Fault::runtime(
+                op.pos,
+                format!("invalid operation: {operator} on {} (expected bool)", other.go_type()),
+            )),
+        }
+    }
+
+    /// Evaluates the spine of an optional chain. `None` means a `?.` met nil and the
+    /// whole chain is nil.
+    fn eval_chain(&mut self, op: &Op) -> Result<Option<Value>, Fault> {
+        match &op.kind {
+            OpKind::Field {
+                object,
+                key,
+                optional,
+            } => {
+                self.budget.step(op.pos)?;
+                let Some(obj) = self.eval_chain(object)? else {
+                    return Ok(None);
+                };
+                if *optional && obj.is_nil() {
+                    return Ok(None);
+                }
+                operators::fetch_field(&obj, key, op.pos).map(Some)
+            }
+            OpKind::Index {
+                object,
+                key,
+                optional,
+            } => {
+                self.budget.step(op.pos)?;
+                let Some(obj) = self.eval_chain(object)? else {
+                    return Ok(None);
+                };
+                if *optional && obj.is_nil() {
+                    return Ok(None);
+                }
+                let key = self.eval(key)?;
+                operators::fetch(&obj, &key, op.pos).map(Some)
+            }
+            OpKind::Method {
+                object,
+                name,
+                args,
+                optional,
+            } => {
+                self.budget.step(op.pos)?;
+                let Some(obj) = self.eval_chain(object)? else {
+                    return Ok(None);
+                };
+                if *optional && obj.is_nil() {
+                    return Ok(None);
+                }
+                let mut values = Vec::with_capacity(args.len());
+                for a in args {
+                    values.push(self.eval(a)?);
+                }
+                methods::call(&obj, name, &values, op.pos, &mut self.budget).map(Some)
+            }
+            _ => self.eval(op).map(Some),
+        }
+    }
+
+    fn eval_map(&mut self, pairs: &[(Op, Op)], pos: usize) -> Eval {
+        self.budget.charge(pairs.len(), pos)?;
+        let mut entries = BTreeMap::new();
+        for (k, v) in pairs {
+            let key = match self.eval(k)? {
+                Value::Str(s) => s,
+                other @ (Value::Int(_) | Value::Float(_) | Value::Bool(_)) => {
+                    Arc::from(crate::gofmt::sprint(&other).as_str())
+                }
+                other => {
+                    return Err(Fault::runtime(
+                        k.pos,
+                        format!("a map key must be a string, not {}", other.go_type()),
+                    ))
+                }
+            };
+            let value = self.eval(v)?;
+            entries.insert(key, value);
+        }
+        check_depth(Value::map(entries), pos)
+    }
+}
+
+/// Refuses values nested deeper than [`MAX_VALUE_DEPTH`]; only a loop such as
+/// `reduce(1..1000, [#acc])` could build one.
+pub(crate) fn check_depth(value: Value, pos: usize) -> Eval {
+    if value.depth() > MAX_VALUE_DEPTH {
+        return Err(Fault::limit(
+            pos,
+            format!("value nested more than {MAX_VALUE_DEPTH} levels deep"),
+        ));
+    }
+    Ok(value)
+}
+
+fn unary(op: UnaryOp, v: Value, pos: usize) -> Eval {
+    match (op, v) {
+        (UnaryOp::Not, Value::Bool(b)) => Ok(Value::Bool(!b)),
+        (UnaryOp::Neg, Value::Int(i)) => Ok(Value::Int(i.wrapping_neg())),
+        (UnaryOp::Neg, Value::Float(f)) => Ok(Value::Float(-f)),
+        (UnaryOp::Neg, Value::Duration(d)) => Ok(Value::Duration(d.wrapping_neg())),
+        (UnaryOp::Plus, v @ (Value::Int(_) | Value::Float(_) | Value::Duration(_))) => Ok(v),
+        (UnaryOp::Not, v) => Err(Fault::runtime(
+            pos,
+            format!("invalid operation: not on {} (expected bool)", v.go_type()),
+        )),
+        (UnaryOp::Neg, v) => Err(Fault::runtime(pos, format!("invalid operation: - {}", v.go_type()))),
+        (UnaryOp::Plus, v) => Err(Fault::runtime(pos, format!("invalid operation: + {}", v.go_type()))),
+    }
+}

@@ -1,0 +1,62 @@
+//! A compiled expression: parse and check once, evaluate many times.
+
+use std::sync::Arc;
+
+use crate::ast::Node;
+use crate::compile::{compile, Op};
+use crate::error::ExprError;
+use crate::eval::{Limits, Machine};
+use crate::parser::parse;
+use crate::value::Value;
+
+/// An Expr program compiled against a fixed list of variable names.
+///
+/// Compiling resolves every name, so `jcuser.email` fails here ("unknown name jcuser
+/// (did you mean jcUser?)") rather than at the first user.
+#[derive(Debug)]
+pub struct Expression {
+    source: Arc<str>,
+    ast: Node,
+    op: Op,
+    variables: Vec<Arc<str>>,
+}
+
+impl Expression {
+    /// Parses and compiles `source`; `variables` are the names the environment will
+    /// provide, in the order [`Expression::eval`] takes their values.
+    pub fn compile(source: &str, variables: &[&str]) -> Result<Expression, ExprError> {
+        let ast = parse(source)?;
+        let variables: Vec<Arc<str>> = variables.iter().map(|v| Arc::from(*v)).collect();
+        let op = compile(&ast, source, &variables)?;
+        Ok(Expression {
+            source: Arc::from(source),
+            ast,
+            op,
+            variables,
+        })
+    }
+
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// The syntax tree, e.g. to print it normalised.
+    pub fn ast(&self) -> &Node {
+        &self.ast
+    }
+
+    pub fn variables(&self) -> &[Arc<str>] {
+        &self.variables
+    }
+
+    /// Evaluates with `env[i]` as the value of the i-th variable, within the default
+    /// [`Limits`].
+    pub fn eval(&self, env: &[Value]) -> Result<Value, ExprError> {
+        self.eval_with_limits(env, Limits::default())
+    }
+
+    pub fn eval_with_limits(&self, env: &[Value], limits: Limits) -> Result<Value, ExprError> {
+        let mut machine = Machine::new(env, &self.variables, limits);
+        machine.eval(&self.op).map_err(|fault| fault.bind(&self.source))
+    }
+}

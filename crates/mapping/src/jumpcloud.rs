@@ -1,0 +1,256 @@
+//! What JumpCloud adds to Expr for attribute mappings: the normalised `jcUser`, and the
+//! functions `notNullOrEmpty`, `toScimEmails`, `toScimAddresses`, `toScimPhoneNumbers`.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
+
+use crate::builtins::{arg, builtin, invalid, Builtin};
+use crate::error::Fault;
+use crate::eval::Budget;
+use crate::value::Value;
+
+pub(crate) const BUILTINS: &[Builtin] = &[
+    builtin("notNullOrEmpty", not_null_or_empty, 1, 1),
+    builtin("toScimEmails", to_scim_emails, 1, 1),
+    builtin("toScimAddresses", to_scim_addresses, 1, 1),
+    builtin("toScimPhoneNumbers", to_scim_phone_numbers, 1, 1),
+];
+
+/// String attributes of a system user; unset ones read as `""`.
+pub const STRING_FIELDS: &[&str] = &[
+    "username",
+    "email",
+    "firstname",
+    "middlename",
+    "lastname",
+    "displayname",
+    "jobTitle",
+    "department",
+    "costCenter",
+    "company",
+    "employeeIdentifier",
+    "employeeType",
+    "description",
+    "location",
+    "manager",
+    "alternateEmail",
+    "state",
+    "created",
+];
+
+/// Boolean attributes; unset ones read as `false`.
+pub const BOOL_FIELDS: &[&str] = &["activated", "suspended"];
+
+const ADDRESS_FIELDS: &[&str] = &[
+    "type",
+    "streetAddress",
+    "extendedAddress",
+    "poBox",
+    "locality",
+    "region",
+    "postalCode",
+    "country",
+];
+const PHONE_FIELDS: &[&str] = &["type", "number"];
+const ATTRIBUTE_FIELDS: &[&str] = &["name", "value"];
+
+/// Every top-level name of `jcUser`, `id` included.
+pub fn jc_user_fields() -> impl Iterator<Item = &'static str> {
+    ["id", "addresses", "phoneNumbers", "attributes"]
+        .into_iter()
+        .chain(STRING_FIELDS.iter().copied())
+        .chain(BOOL_FIELDS.iter().copied())
+}
+
+/// Shared key strings, so normalising a user does not allocate its keys again.
+fn key(name: &str) -> Arc<str> {
+    static KEYS: OnceLock<BTreeMap<&'static str, Arc<str>>> = OnceLock::new();
+    let keys = KEYS.get_or_init(|| {
+        jc_user_fields()
+            .chain(ADDRESS_FIELDS.iter().copied())
+            .chain(PHONE_FIELDS.iter().copied())
+            .chain(ATTRIBUTE_FIELDS.iter().copied())
+            .chain(["value", "primary", "_id"])
+            .map(|k| (k, Arc::from(k)))
+            .collect()
+    });
+    keys.get(name).cloned().unwrap_or_else(|| Arc::from(name))
+}
+
+fn empty_string() -> Value {
+    static EMPTY: OnceLock<Arc<str>> = OnceLock::new();
+    Value::Str(EMPTY.get_or_init(|| Arc::from("")).clone())
+}
+
+/// Builds `jcUser` from a JumpCloud system-user object (`GET /api/systemusers/{id}`):
+/// `id` from `_id`, unset strings as `""`, unset booleans as `false`, unset arrays as
+/// `[]`, addresses and phone numbers with all their fields. Other attributes pass
+/// through unchanged.
+pub fn normalize_jc_user(json: serde_json::Value) -> Value {
+    normalize_jc_user_ref(&json)
+}
+
+/// [`normalize_jc_user`] without taking ownership.
+pub fn normalize_jc_user_ref(json: &serde_json::Value) -> Value {
+    let empty = serde_json::Map::new();
+    let obj = json.as_object().unwrap_or(&empty);
+    let mut out: BTreeMap<Arc<str>, Value> = BTreeMap::new();
+    for (k, v) in obj {
+        if k != "_id" {
+            out.insert(key(k), Value::from_json(v));
+        }
+    }
+    let id = obj.get("_id").or_else(|| obj.get("id"));
+    out.insert(key("id"), string_or_empty(id));
+    for f in STRING_FIELDS {
+        if is_unset(obj.get(*f)) {
+            out.insert(key(f), empty_string());
+        }
+    }
+    for f in BOOL_FIELDS {
+        if is_unset(obj.get(*f)) {
+            out.insert(key(f), Value::Bool(false));
+        }
+    }
+    out.insert(key("addresses"), records(obj.get("addresses"), ADDRESS_FIELDS));
+    out.insert(key("phoneNumbers"), records(obj.get("phoneNumbers"), PHONE_FIELDS));
+    out.insert(key("attributes"), records(obj.get("attributes"), ATTRIBUTE_FIELDS));
+    Value::map(out)
+}
+
+fn is_unset(v: Option<&serde_json::Value>) -> bool {
+    matches!(v, None | Some(serde_json::Value::Null))
+}
+
+fn string_or_empty(v: Option<&serde_json::Value>) -> Value {
+    match v {
+        None | Some(serde_json::Value::Null) => empty_string(),
+        Some(v) => Value::from_json(v),
+    }
+}
+
+/// An array of objects with `fields` filled in as `""` when unset.
+fn records(v: Option<&serde_json::Value>, fields: &[&str]) -> Value {
+    let Some(items) = v.and_then(serde_json::Value::as_array) else {
+        return Value::array(Vec::new());
+    };
+    let normalized = items
+        .iter()
+        .map(|item| match item.as_object() {
+            Some(obj) => {
+                let mut out: BTreeMap<Arc<str>, Value> =
+                    obj.iter().map(|(k, v)| (key(k), Value::from_json(v))).collect();
+                for f in fields {
+                    if is_unset(obj.get(*f)) {
+                        out.insert(key(f), empty_string());
+                    }
+                }
+                Value::map(out)
+            }
+            None => Value::from_json(item),
+        })
+        .collect();
+    Value::array(normalized)
+}
+
+type R = Result<Value, Fault>;
+
+fn is_empty(v: &Value) -> bool {
+    match v {
+        Value::Nil => true,
+        Value::Str(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Map(m) => m.is_empty(),
+        _ => false,
+    }
+}
+
+/// False for nil, `""`, `[]` and `{}`; true for anything else.
+fn not_null_or_empty(_: &mut Budget, args: &[Value], _: usize) -> R {
+    Ok(Value::Bool(!is_empty(arg(args, 0))))
+}
+
+fn entry(name: &str, value: Value) -> (Arc<str>, Value) {
+    (key(name), value)
+}
+
+/// Builds the SCIM multi-valued list from one record or an array of them; the first
+/// element is the primary one; elements `convert` skips are left out; nothing at all
+/// gives nil.
+fn scim_list(name: &str, v: &Value, b: &mut Budget, pos: usize, convert: fn(&Value, bool) -> Option<Value>) -> R {
+    let items: Vec<&Value> = match v {
+        Value::Nil => return Ok(Value::Nil),
+        Value::Array(a) => a.items.iter().filter(|i| !i.is_nil()).collect(),
+        Value::Map(_) | Value::Str(_) => vec![v],
+        other => return Err(invalid(name, other, pos)),
+    };
+    b.charge(items.len() * 8, pos)?;
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        if !matches!(item, Value::Map(_) | Value::Str(_)) {
+            return Err(invalid(name, item, pos));
+        }
+        if let Some(converted) = convert(item, out.is_empty()) {
+            out.push(converted);
+        }
+    }
+    if out.is_empty() {
+        return Ok(Value::Nil);
+    }
+    Ok(Value::array(out))
+}
+
+fn with_primary(mut entries: BTreeMap<Arc<str>, Value>, primary: bool) -> Value {
+    if primary {
+        entries.insert(key("primary"), Value::Bool(true));
+    }
+    Value::map(entries)
+}
+
+/// `toScimEmails(email)`: nil or `""` → nil, else `[{value, type: "work", primary: true}]`.
+fn to_scim_emails(b: &mut Budget, args: &[Value], pos: usize) -> R {
+    scim_list("toScimEmails", arg(args, 0), b, pos, |email, primary| {
+        let address = email.as_str().filter(|s| !s.is_empty())?;
+        let entries = [entry("value", Value::str(address)), entry("type", Value::str("work"))];
+        Some(with_primary(entries.into_iter().collect(), primary))
+    })
+}
+
+/// `toScimAddresses(addr)`: type (default "work"), street, locality, region, postal
+/// code and country, empty fields left out.
+fn to_scim_addresses(b: &mut Budget, args: &[Value], pos: usize) -> R {
+    scim_list("toScimAddresses", arg(args, 0), b, pos, |addr, primary| {
+        let map = addr.as_map()?;
+        let mut entries = BTreeMap::new();
+        let kind = map.get("type").filter(|t| !is_empty(t)).cloned().unwrap_or_else(|| Value::str("work"));
+        entries.insert(key("type"), kind);
+        for field in ["streetAddress", "locality", "region", "postalCode", "country"] {
+            if let Some(v) = map.get(field).filter(|v| !is_empty(v)) {
+                entries.insert(key(field), v.clone());
+            }
+        }
+        Some(with_primary(entries, primary))
+    })
+}
+
+/// JumpCloud's phone types as SCIM's.
+fn scim_phone_type(jc_type: &str) -> &'static str {
+    match jc_type {
+        "work" => "work",
+        "home" => "home",
+        "mobile" | "work_mobile" => "mobile",
+        "work_fax" => "fax",
+        _ => "other",
+    }
+}
+
+/// `toScimPhoneNumbers(phone)`: `[{value: phone.number, type, primary: true}]`.
+fn to_scim_phone_numbers(b: &mut Budget, args: &[Value], pos: usize) -> R {
+    scim_list("toScimPhoneNumbers", arg(args, 0), b, pos, |phone, primary| {
+        let map = phone.as_map()?;
+        let number = map.get("number").filter(|v| !is_empty(v))?.clone();
+        let kind = scim_phone_type(map.get("type").and_then(Value::as_str).unwrap_or(""));
+        let entries = [entry("value", number), entry("type", Value::str(kind))];
+        Some(with_primary(entries.into_iter().collect(), primary))
+    })
+}
