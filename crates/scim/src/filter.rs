@@ -9,7 +9,7 @@ pub(crate) mod eval;
 pub(crate) mod parse;
 pub(crate) mod resolve;
 
-pub use parse::{parse_filter, MAX_FILTER_DEPTH, MAX_FILTER_LEN};
+pub use parse::{parse_filter, MAX_FILTER_DEPTH, MAX_FILTER_LEN, MAX_FILTER_OPERATORS};
 pub use resolve::resolve_filter;
 
 /// A comparison operator.

@@ -21,6 +21,11 @@ use crate::path::{is_path_char, split_attr_path, AttrPath};
 pub const MAX_FILTER_LEN: usize = 8 * 1024;
 /// The deepest nesting of parentheses, `not` and value-filter brackets accepted.
 pub const MAX_FILTER_DEPTH: usize = 64;
+/// The most `and`, `or` and `not` operators in one filter. Chains of `and`/`or` deepen
+/// the tree by one level per operator, and every consumer of the tree (resolution,
+/// evaluation, SQL generation, printing) recurses over it: this bound, with the nesting
+/// bound, keeps that recursion shallow. IdPs send one or two.
+pub const MAX_FILTER_OPERATORS: usize = 100;
 
 /// Parses a filter (RFC 7644 §3.4.2.2). Attribute names are kept as written; resolve them
 /// with [`super::resolve_filter`]. Errors are `400 invalidFilter` with the position.
@@ -53,6 +58,7 @@ pub(crate) struct Parser<'a> {
     src: &'a str,
     pos: usize,
     depth: usize,
+    operators: usize,
 }
 
 impl<'a> Parser<'a> {
@@ -62,6 +68,7 @@ impl<'a> Parser<'a> {
             src,
             pos: pos.min(src.len()),
             depth: 0,
+            operators: 0,
         }
     }
 
@@ -162,6 +169,17 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
+    /// Counts one logical operator against [`MAX_FILTER_OPERATORS`].
+    fn count_operator(&mut self) -> Result<(), ScimError> {
+        self.operators += 1;
+        if self.operators > MAX_FILTER_OPERATORS {
+            return Err(self.error(format!(
+                "the filter has more than {MAX_FILTER_OPERATORS} \"and\", \"or\" and \"not\" operators"
+            )));
+        }
+        Ok(())
+    }
+
     fn leave(&mut self) {
         self.depth = self.depth.saturating_sub(1);
     }
@@ -169,6 +187,7 @@ impl<'a> Parser<'a> {
     fn parse_or(&mut self, in_value_path: bool) -> Result<Filter, ScimError> {
         let mut left = self.parse_and(in_value_path)?;
         while self.eat_keyword("or") {
+            self.count_operator()?;
             let right = self.parse_and(in_value_path)?;
             left = Filter::Or(Box::new(left), Box::new(right));
         }
@@ -178,6 +197,7 @@ impl<'a> Parser<'a> {
     fn parse_and(&mut self, in_value_path: bool) -> Result<Filter, ScimError> {
         let mut left = self.parse_not(in_value_path)?;
         while self.eat_keyword("and") {
+            self.count_operator()?;
             let right = self.parse_not(in_value_path)?;
             left = Filter::And(Box::new(left), Box::new(right));
         }
@@ -191,6 +211,7 @@ impl<'a> Parser<'a> {
             self.skip_ws();
             if self.peek() == Some('(') {
                 self.enter()?;
+                self.count_operator()?;
                 self.bump();
                 let inner = self.parse_or(in_value_path)?;
                 self.skip_ws();

@@ -419,3 +419,13 @@ proptest! {
         let _ = f.matches(ResourceType::User, &user());
     }
 }
+
+#[test]
+fn long_chains_are_bounded_and_the_longest_allowed_works() {
+    let chain = |n: usize| format!("{}title pr", "title pr or ".repeat(n));
+    assert!(err(&chain(MAX_FILTER_OPERATORS + 1)).contains("operators"));
+    let f = resolve_filter(ResourceType::User, p(&chain(MAX_FILTER_OPERATORS)));
+    let f = f.unwrap_or_else(|e| panic!("{e}"));
+    assert!(!f.matches(ResourceType::User, &user()));
+    assert_eq!(parse_filter(&f.to_string()), Ok(f));
+}
