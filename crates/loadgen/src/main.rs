@@ -62,7 +62,7 @@ pub struct Args {
     #[arg(long, default_value_t = 1800.0)]
     pub setup_timeout: f64,
     /// Seconds to wait for any single answer
-    #[arg(long, default_value_t = 60.0)]
+    #[arg(long, default_value_t = 120.0)]
     pub request_timeout: f64,
     /// Members of each small group for the member PATCH scenario
     #[arg(long, default_value_t = 100)]
@@ -77,8 +77,9 @@ pub struct Args {
     /// scenarios' request count: each add is a user not yet in the group)
     #[arg(long, default_value_t = 20_000)]
     pub patch_reserve: u64,
-    /// Members per request while building the big group
-    #[arg(long, default_value_t = 1000)]
+    /// Members per request while building the big group; 0: try one POST
+    /// with all of them, and 1000 per request if the server refuses that
+    #[arg(long, default_value_t = 0)]
     pub member_chunk: usize,
     /// Items per page in the paging scenario
     #[arg(long, default_value_t = 100)]

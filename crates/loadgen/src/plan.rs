@@ -214,27 +214,47 @@ async fn send_ok(ctx: &Ctx, req: Req) -> Result<Value, String> {
     serde_json::from_slice(&reply.body).map_err(|e| format!("{} {}: {e}", req.method, req.path))
 }
 
-/// Builds one group of `size` members: a POST with the first chunk, then
-/// PATCH adds of `member_chunk` members each.
+/// Builds one group with `members`: a single POST when `member_chunk` is 0
+/// and the server takes it, else a POST with the first chunk and PATCH adds
+/// of one chunk each.
 async fn build_big_group(ctx: &Ctx, members: &[String]) -> Result<String, String> {
-    let chunk = ctx.args.member_chunk.max(1);
     let started = Instant::now();
-    let first = &members[..chunk.min(members.len())];
-    let created = send_ok(
-        ctx,
-        Req {
-            method: Method::POST,
-            path: "/Groups?excludedAttributes=members".to_string(),
-            body: Some(group_body(&format!("lg-{}-big", ctx.run), first)),
-        },
-    )
-    .await?;
+    let name = format!("lg-{}-big", ctx.run);
+    let post = |part: &[String]| Req {
+        method: Method::POST,
+        path: "/Groups?excludedAttributes=members".to_string(),
+        body: Some(group_body(&name, part)),
+    };
+    let mut chunk = ctx.args.member_chunk;
+    let mut created = None;
+    if chunk == 0 {
+        match send_ok(ctx, post(members)).await {
+            Ok(v) => created = Some(v),
+            Err(e) => {
+                eprintln!(
+                    "loadgen: {}: one POST with {} members refused ({e}); adding them 1000 at a time",
+                    ctx.args.label,
+                    members.len()
+                );
+                chunk = 1000;
+            }
+        }
+    }
+    let first_len = if created.is_some() {
+        members.len()
+    } else {
+        chunk.min(members.len())
+    };
+    let created = match created {
+        Some(v) => v,
+        None => send_ok(ctx, post(&members[..first_len])).await?,
+    };
     let id = created
         .get("id")
         .and_then(Value::as_str)
         .ok_or("POST /Groups: no id in the answer")?
         .to_string();
-    for part in members[first.len()..].chunks(chunk) {
+    for part in members[first_len..].chunks(chunk.max(1)) {
         send_ok(
             ctx,
             Req {
