@@ -35,15 +35,20 @@ mod predicates;
 pub mod preview;
 pub mod printer;
 pub mod table;
+pub mod target;
 mod value;
-
 
 pub use error::{ErrorKind, ExprError, Span};
 pub use eval::Limits;
 pub use expression::Expression;
 pub use jumpcloud::normalize_jc_user;
 
-
+pub use cli::{expr_command, map_command};
+pub use preview::{environment, map_user, preview, Mapped, Preview, RowOutcome, RowResult};
+pub use table::{
+    default_table, map_group, Applies, Column, CompiledTable, MappingRow, MappingTable, RowError, SourceKind,
+    TableError,
+};
 pub use value::{Value, MAX_VALUE_DEPTH};
 
 #[cfg(test)]
