@@ -161,11 +161,20 @@ impl<'e> Machine<'e> {
                 operators::slice(&object, from.as_ref(), to.as_ref(), op.pos, &mut self.budget)
             }
             OpKind::Builtin { f, args } => {
-                let mut values = Vec::with_capacity(args.len());
-                for a in args {
-                    values.push(self.eval(a)?);
-                }
-                let result = f(&mut self.budget, &values, op.pos)?;
+                // Most calls take a few arguments: keep them on the stack.
+                let result = if args.len() <= 4 {
+                    let mut values: [Value; 4] = Default::default();
+                    for (slot, a) in values.iter_mut().zip(args) {
+                        *slot = self.eval(a)?;
+                    }
+                    f(&mut self.budget, &values[..args.len()], op.pos)?
+                } else {
+                    let mut values = Vec::with_capacity(args.len());
+                    for a in args {
+                        values.push(self.eval(a)?);
+                    }
+                    f(&mut self.budget, &values, op.pos)?
+                };
                 check_depth(result, op.pos)
             }
             OpKind::Predicate {
@@ -208,13 +217,7 @@ impl<'e> Machine<'e> {
     }
 
     fn env_map(&self) -> Value {
-        let entries = self
-            .names
-            .iter()
-            .zip(self.env)
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        Value::map(entries)
+        Value::map(self.names.iter().zip(self.env).map(|(k, v)| (k.clone(), v.clone())))
     }
 
     /// Evaluates a boolean operand of `and`/`or`; anything but a bool is an error

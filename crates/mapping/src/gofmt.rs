@@ -31,7 +31,7 @@ fn write_v(v: &Value, out: &mut String) {
         }
         Value::Map(m) => {
             out.push_str("map[");
-            for (i, (k, item)) in m.entries.iter().enumerate() {
+            for (i, (k, item)) in m.iter().enumerate() {
                 if i > 0 {
                     out.push(' ');
                 }

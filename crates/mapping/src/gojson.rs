@@ -61,12 +61,12 @@ fn write(v: &Value, out: &mut String, indent: Option<&str>, level: usize) -> Res
             out.push(']');
         }
         Value::Map(m) => {
-            if m.entries.is_empty() {
+            if m.is_empty() {
                 out.push_str("{}");
                 return Ok(());
             }
             out.push('{');
-            for (i, (k, item)) in m.entries.iter().enumerate() {
+            for (i, (k, item)) in m.iter().enumerate() {
                 if i > 0 {
                     out.push(',');
                 }

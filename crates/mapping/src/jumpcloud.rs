@@ -63,18 +63,24 @@ pub fn jc_user_fields() -> impl Iterator<Item = &'static str> {
 }
 
 /// Shared key strings, so normalising a user does not allocate its keys again.
-fn key(name: &str) -> Arc<str> {
+pub(crate) fn key(name: &str) -> Arc<str> {
     static KEYS: OnceLock<BTreeMap<&'static str, Arc<str>>> = OnceLock::new();
     let keys = KEYS.get_or_init(|| {
         jc_user_fields()
             .chain(ADDRESS_FIELDS.iter().copied())
             .chain(PHONE_FIELDS.iter().copied())
             .chain(ATTRIBUTE_FIELDS.iter().copied())
-            .chain(["value", "primary", "_id"])
+            .chain(["value", "primary", "_id", "work", "home", "mobile", "fax", "other", "schemas"])
+            .chain([crate::target::CORE_USER_SCHEMA])
             .map(|k| (k, Arc::from(k)))
             .collect()
     });
     keys.get(name).cloned().unwrap_or_else(|| Arc::from(name))
+}
+
+/// A string value for a fixed word, shared rather than allocated each time.
+pub(crate) fn word(text: &str) -> Value {
+    Value::Str(key(text))
 }
 
 fn empty_string() -> Value {
@@ -94,27 +100,28 @@ pub fn normalize_jc_user(json: serde_json::Value) -> Value {
 pub fn normalize_jc_user_ref(json: &serde_json::Value) -> Value {
     let empty = serde_json::Map::new();
     let obj = json.as_object().unwrap_or(&empty);
-    let mut out: BTreeMap<Arc<str>, Value> = BTreeMap::new();
+    let mut out: Vec<(Arc<str>, Value)> = Vec::with_capacity(obj.len() + STRING_FIELDS.len() + 8);
     for (k, v) in obj {
-        if k != "_id" {
-            out.insert(key(k), Value::from_json(v));
+        if !matches!(k.as_str(), "_id" | "id" | "addresses" | "phoneNumbers" | "attributes") {
+            out.push((key(k), Value::from_json(v)));
         }
     }
     let id = obj.get("_id").or_else(|| obj.get("id"));
-    out.insert(key("id"), string_or_empty(id));
+    out.push((key("id"), string_or_empty(id)));
+    // Pushed after the pass-through values, so these win where both exist.
     for f in STRING_FIELDS {
         if is_unset(obj.get(*f)) {
-            out.insert(key(f), empty_string());
+            out.push((key(f), empty_string()));
         }
     }
     for f in BOOL_FIELDS {
         if is_unset(obj.get(*f)) {
-            out.insert(key(f), Value::Bool(false));
+            out.push((key(f), Value::Bool(false)));
         }
     }
-    out.insert(key("addresses"), records(obj.get("addresses"), ADDRESS_FIELDS));
-    out.insert(key("phoneNumbers"), records(obj.get("phoneNumbers"), PHONE_FIELDS));
-    out.insert(key("attributes"), records(obj.get("attributes"), ATTRIBUTE_FIELDS));
+    out.push((key("addresses"), records(obj.get("addresses"), ADDRESS_FIELDS)));
+    out.push((key("phoneNumbers"), records(obj.get("phoneNumbers"), PHONE_FIELDS)));
+    out.push((key("attributes"), records(obj.get("attributes"), ATTRIBUTE_FIELDS)));
     Value::map(out)
 }
 
@@ -138,11 +145,11 @@ fn records(v: Option<&serde_json::Value>, fields: &[&str]) -> Value {
         .iter()
         .map(|item| match item.as_object() {
             Some(obj) => {
-                let mut out: BTreeMap<Arc<str>, Value> =
+                let mut out: Vec<(Arc<str>, Value)> =
                     obj.iter().map(|(k, v)| (key(k), Value::from_json(v))).collect();
                 for f in fields {
                     if is_unset(obj.get(*f)) {
-                        out.insert(key(f), empty_string());
+                        out.push((key(f), empty_string()));
                     }
                 }
                 Value::map(out)
@@ -200,9 +207,9 @@ fn scim_list(name: &str, v: &Value, b: &mut Budget, pos: usize, convert: fn(&Val
     Ok(Value::array(out))
 }
 
-fn with_primary(mut entries: BTreeMap<Arc<str>, Value>, primary: bool) -> Value {
+fn with_primary(mut entries: Vec<(Arc<str>, Value)>, primary: bool) -> Value {
     if primary {
-        entries.insert(key("primary"), Value::Bool(true));
+        entries.push((key("primary"), Value::Bool(true)));
     }
     Value::map(entries)
 }
@@ -211,8 +218,8 @@ fn with_primary(mut entries: BTreeMap<Arc<str>, Value>, primary: bool) -> Value 
 fn to_scim_emails(b: &mut Budget, args: &[Value], pos: usize) -> R {
     scim_list("toScimEmails", arg(args, 0), b, pos, |email, primary| {
         let address = email.as_str().filter(|s| !s.is_empty())?;
-        let entries = [entry("value", Value::str(address)), entry("type", Value::str("work"))];
-        Some(with_primary(entries.into_iter().collect(), primary))
+        let entries = vec![entry("value", Value::str(address)), entry("type", word("work"))];
+        Some(with_primary(entries, primary))
     })
 }
 
@@ -221,12 +228,12 @@ fn to_scim_emails(b: &mut Budget, args: &[Value], pos: usize) -> R {
 fn to_scim_addresses(b: &mut Budget, args: &[Value], pos: usize) -> R {
     scim_list("toScimAddresses", arg(args, 0), b, pos, |addr, primary| {
         let map = addr.as_map()?;
-        let mut entries = BTreeMap::new();
-        let kind = map.get("type").filter(|t| !is_empty(t)).cloned().unwrap_or_else(|| Value::str("work"));
-        entries.insert(key("type"), kind);
+        let mut entries = Vec::with_capacity(7);
+        let kind = map.get("type").filter(|t| !is_empty(t)).cloned().unwrap_or_else(|| word("work"));
+        entries.push((key("type"), kind));
         for field in ["streetAddress", "locality", "region", "postalCode", "country"] {
             if let Some(v) = map.get(field).filter(|v| !is_empty(v)) {
-                entries.insert(key(field), v.clone());
+                entries.push((key(field), v.clone()));
             }
         }
         Some(with_primary(entries, primary))
@@ -250,7 +257,7 @@ fn to_scim_phone_numbers(b: &mut Budget, args: &[Value], pos: usize) -> R {
         let map = phone.as_map()?;
         let number = map.get("number").filter(|v| !is_empty(v))?.clone();
         let kind = scim_phone_type(map.get("type").and_then(Value::as_str).unwrap_or(""));
-        let entries = [entry("value", number), entry("type", Value::str(kind))];
-        Some(with_primary(entries.into_iter().collect(), primary))
+        let entries = vec![entry("value", number), entry("type", word(kind))];
+        Some(with_primary(entries, primary))
     })
 }

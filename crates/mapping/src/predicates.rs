@@ -115,7 +115,7 @@ pub(crate) fn run(
                 };
                 groups.entry(key).or_default().push(item.clone());
             }
-            Ok(Value::map(groups.into_iter().map(|(k, v)| (k, Value::array(v))).collect()))
+            Ok(Value::map(groups.into_iter().map(|(k, v)| (k, Value::array(v)))))
         }
         SortBy => sort_by(m, items, body, extra, pos),
         Reduce => reduce(m, items, body, extra, pos),

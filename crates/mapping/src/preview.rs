@@ -1,7 +1,6 @@
 //! The SCIM User a table produces for one JumpCloud user, with the outcome of every
 //! row — what the desktop app shows live and what `keybridge map` prints.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -9,7 +8,7 @@ use serde::Serialize;
 use crate::error::ExprError;
 use crate::jumpcloud::normalize_jc_user_ref;
 use crate::table::{Applies, CompiledTable};
-use crate::target::{Target, CORE_USER_SCHEMA};
+use crate::target::CORE_USER_SCHEMA;
 use crate::value::Value;
 
 /// What happened to one row.
@@ -68,7 +67,7 @@ pub fn preview(
             .into_iter()
             .map(|(row, target, result)| RowOutcome {
                 row,
-                target,
+                target: target.to_string(),
                 result: match result {
                     Outcome::Set(v) => RowResult::Set { value: v.to_json() },
                     Outcome::Omitted => RowResult::Omitted,
@@ -100,7 +99,7 @@ pub(crate) enum Outcome {
 /// The SCIM User as a value, and each row's `(index, target, outcome)`.
 pub struct Mapped {
     pub user: Value,
-    pub(crate) rows: Vec<(usize, String, Outcome)>,
+    pub(crate) rows: Vec<(usize, Arc<str>, Outcome)>,
 }
 
 impl Mapped {
@@ -126,14 +125,14 @@ pub fn map_user(env: &[Value], table: &CompiledTable, is_create: bool) -> Mapped
         } else {
             match CompiledTable::row_value(row, env) {
                 Ok(Some(v)) => {
-                    builder.set(&row.target, v.clone());
+                    builder.set(row.schema.as_ref(), &row.keys, v.clone());
                     Outcome::Set(v)
                 }
                 Ok(None) => Outcome::Omitted,
                 Err(e) => Outcome::Failed(e),
             }
         };
-        rows.push((row.index, row.target.display(), outcome));
+        rows.push((row.index, row.display.clone(), outcome));
     }
     Mapped {
         user: builder.finish(),
@@ -141,45 +140,47 @@ pub fn map_user(env: &[Value], table: &CompiledTable, is_create: bool) -> Mapped
     }
 }
 
+type Entries = Vec<(Arc<str>, Value)>;
+
 /// Collects attributes into the nested SCIM shape and the `schemas` list.
 #[derive(Default)]
 struct UserBuilder {
-    top: BTreeMap<Arc<str>, Value>,
-    /// Complex attributes under construction: (schema, attribute) → sub-attributes.
-    complex: BTreeMap<(Option<String>, String), BTreeMap<Arc<str>, Value>>,
+    top: Entries,
+    /// Complex attributes under construction: schema, attribute, sub-attributes.
+    complex: Vec<(Option<Arc<str>>, Arc<str>, Entries)>,
     /// Extension schemas in order of first use, each with its attributes.
-    extensions: Vec<(String, BTreeMap<Arc<str>, Value>)>,
+    extensions: Vec<(Arc<str>, Entries)>,
 }
 
 impl UserBuilder {
-    fn set(&mut self, target: &Target, value: Value) {
-        let (attr, sub) = (target.path[0].as_str(), target.path.get(1));
+    fn set(&mut self, schema: Option<&Arc<str>>, keys: &[Arc<str>], value: Value) {
+        let (Some(attr), sub) = (keys.first(), keys.get(1)) else {
+            return;
+        };
+        if let Some(schema) = schema {
+            // List the schema in first-use order even when only a sub-attribute is set.
+            self.extension(schema);
+        }
         if let Some(sub) = sub {
-            self.complex
-                .entry((target.schema.clone(), attr.to_string()))
-                .or_default()
-                .insert(Arc::from(sub.as_str()), value);
-            // Make sure the schema is listed in first-use order.
-            if let Some(schema) = &target.schema {
-                self.extension(schema);
-            }
+            let slot = self.complex.iter().position(|(s, a, _)| s.as_ref() == schema && a == attr);
+            let i = slot.unwrap_or_else(|| {
+                self.complex.push((schema.cloned(), attr.clone(), Vec::new()));
+                self.complex.len() - 1
+            });
+            self.complex[i].2.push((sub.clone(), value));
             return;
         }
-        match &target.schema {
-            None => {
-                self.top.insert(Arc::from(attr), value);
-            }
-            Some(schema) => {
-                self.extension(schema).insert(Arc::from(attr), value);
-            }
+        match schema {
+            None => self.top.push((attr.clone(), value)),
+            Some(schema) => self.extension(schema).push((attr.clone(), value)),
         }
     }
 
-    fn extension(&mut self, schema: &str) -> &mut BTreeMap<Arc<str>, Value> {
+    fn extension(&mut self, schema: &Arc<str>) -> &mut Entries {
         let i = match self.extensions.iter().position(|(s, _)| s == schema) {
             Some(i) => i,
             None => {
-                self.extensions.push((schema.to_string(), BTreeMap::new()));
+                self.extensions.push((schema.clone(), Vec::new()));
                 self.extensions.len() - 1
             }
         };
@@ -187,23 +188,20 @@ impl UserBuilder {
     }
 
     fn finish(mut self) -> Value {
-        for ((schema, attr), subs) in std::mem::take(&mut self.complex) {
+        for (schema, attr, subs) in std::mem::take(&mut self.complex) {
             let value = Value::map(subs);
             match schema {
-                None => {
-                    self.top.insert(Arc::from(attr.as_str()), value);
-                }
-                Some(schema) => {
-                    self.extension(&schema).insert(Arc::from(attr.as_str()), value);
-                }
+                None => self.top.push((attr, value)),
+                Some(schema) => self.extension(&schema).push((attr, value)),
             }
         }
-        let mut schemas = vec![Value::str(CORE_USER_SCHEMA)];
+        let mut schemas = Vec::with_capacity(1 + self.extensions.len());
+        schemas.push(crate::jumpcloud::word(CORE_USER_SCHEMA));
         for (schema, attrs) in self.extensions {
-            schemas.push(Value::str(&schema));
-            self.top.insert(Arc::from(schema.as_str()), Value::map(attrs));
+            schemas.push(Value::Str(schema.clone()));
+            self.top.push((schema, Value::map(attrs)));
         }
-        self.top.insert(Arc::from("schemas"), Value::array(schemas));
+        self.top.push((crate::jumpcloud::key("schemas"), Value::array(schemas)));
         Value::map(self.top)
     }
 }

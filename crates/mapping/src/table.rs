@@ -172,6 +172,11 @@ enum Source {
 pub(crate) struct CompiledRow {
     pub index: usize,
     pub target: Target,
+    /// The target as shown, and its schema and attribute names, shared rather than
+    /// rebuilt for every user.
+    pub display: Arc<str>,
+    pub schema: Option<Arc<str>>,
+    pub keys: Vec<Arc<str>>,
     pub applies: Applies,
     source: Source,
 }
@@ -208,6 +213,9 @@ impl CompiledTable {
                     }
                     rows.push(CompiledRow {
                         index,
+                        display: Arc::from(target.display()),
+                        schema: target.schema.as_deref().map(Arc::from),
+                        keys: target.path.iter().map(|k| Arc::from(k.as_str())).collect(),
                         target,
                         applies: row.applies,
                         source,

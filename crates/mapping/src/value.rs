@@ -7,7 +7,6 @@
 //! value (printing, comparing, dropping) is bounded.
 
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::dates::{GoTime, Zone};
@@ -41,11 +40,13 @@ pub struct Array {
     pub items: Vec<Value>,
 }
 
-/// A map with string keys, kept sorted (as Go prints them) and its nesting depth.
+/// A map with string keys and its nesting depth. Entries are kept sorted by key (the
+/// order Go prints them in) in one vector: maps here are small and built once, so a
+/// binary search beats a tree and building costs one allocation.
 #[derive(Debug, Default)]
 pub struct Map {
     depth: u32,
-    pub entries: BTreeMap<Arc<str>, Value>,
+    entries: Vec<(Arc<str>, Value)>,
 }
 
 impl Array {
@@ -60,7 +61,23 @@ impl Array {
 
 impl Map {
     pub fn get(&self, key: &str) -> Option<&Value> {
-        self.entries.get(key)
+        self.entries
+            .binary_search_by(|(k, _)| k.as_bytes().cmp(key.as_bytes()))
+            .ok()
+            .map(|i| &self.entries[i].1)
+    }
+
+    /// Entries in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&Arc<str>, &Value)> {
+        self.entries.iter().map(|(k, v)| (k, v))
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &Arc<str>> {
+        self.entries.iter().map(|(k, _)| k)
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &Value> {
+        self.entries.iter().map(|(_, v)| v)
     }
 
     pub fn len(&self) -> usize {
@@ -87,14 +104,28 @@ impl Value {
         Value::Array(Arc::new(Array { depth, items }))
     }
 
-    /// Builds a map; its depth is one more than its deepest value.
-    pub fn map(entries: BTreeMap<Arc<str>, Value>) -> Value {
-        let depth = 1 + entries.values().map(Value::depth).max().unwrap_or(0);
-        Value::Map(Arc::new(Map { depth, entries }))
+    /// Builds a map from entries in any order; of repeated keys the last one wins. Its
+    /// depth is one more than its deepest value.
+    pub fn map(entries: impl IntoIterator<Item = (Arc<str>, Value)>) -> Value {
+        let mut entries: Vec<(Arc<str>, Value)> = entries.into_iter().collect();
+        // Stable, so repeated keys stay in insertion order and the last can win.
+        entries.sort_by(|(a, _), (b, _)| a.as_bytes().cmp(b.as_bytes()));
+        let mut unique: Vec<(Arc<str>, Value)> = Vec::with_capacity(entries.len());
+        for (k, v) in entries {
+            match unique.last_mut() {
+                Some((last, slot)) if *last == k => *slot = v,
+                _ => unique.push((k, v)),
+            }
+        }
+        let depth = 1 + unique.iter().map(|(_, v)| v.depth()).max().unwrap_or(0);
+        Value::Map(Arc::new(Map {
+            depth,
+            entries: unique,
+        }))
     }
 
     pub fn empty_map() -> Value {
-        Value::map(BTreeMap::new())
+        Value::map(Vec::new())
     }
 
     /// Nesting depth: 0 for scalars, 1 for a flat array or map.
@@ -207,9 +238,7 @@ impl Value {
             Value::Str(s) => J::String(s.to_string()),
             Value::Array(a) => J::Array(a.items.iter().map(Value::to_json).collect()),
             Value::Map(m) => J::Object(
-                m.entries
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), v.to_json()))
+                m.iter().map(|(k, v)| (k.to_string(), v.to_json()))
                     .collect(),
             ),
             Value::Time(t) => J::String(t.rfc3339_nano()),
@@ -235,7 +264,7 @@ fn from_json_at(json: &serde_json::Value, depth: u32) -> Value {
             entries
                 .iter()
                 .map(|(k, v)| (Arc::from(k.as_str()), from_json_at(v, depth + 1)))
-                .collect(),
+
         ),
     }
 }
@@ -261,7 +290,7 @@ pub fn equal(a: &Value, b: &Value) -> bool {
                 || (x.entries.len() == y.entries.len()
                     && x.entries
                         .iter()
-                        .zip(&y.entries)
+                        .zip(y.entries.iter())
                         .all(|((k1, v1), (k2, v2))| k1 == k2 && equal(v1, v2)))
         }
         (Value::Time(x), Value::Time(y)) => x.instant_nanos() == y.instant_nanos(),

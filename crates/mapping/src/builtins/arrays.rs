@@ -173,7 +173,7 @@ fn keys(b: &mut Budget, args: &[Value], pos: usize) -> R {
     match arg(args, 0) {
         Value::Map(m) => {
             b.charge(m.len(), pos)?;
-            Ok(Value::array(m.entries.keys().map(|k| Value::Str(k.clone())).collect()))
+            Ok(Value::array(m.keys().map(|k| Value::Str(k.clone())).collect()))
         }
         other => Err(invalid("keys", other, pos)),
     }
@@ -183,7 +183,7 @@ fn values(b: &mut Budget, args: &[Value], pos: usize) -> R {
     match arg(args, 0) {
         Value::Map(m) => {
             b.charge(m.len(), pos)?;
-            Ok(Value::array(m.entries.values().cloned().collect()))
+            Ok(Value::array(m.values().cloned().collect()))
         }
         other => Err(invalid("values", other, pos)),
     }

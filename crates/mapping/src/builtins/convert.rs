@@ -80,7 +80,7 @@ fn from_go_json(json: serde_json::Value, depth: u32) -> Value {
             entries
                 .into_iter()
                 .map(|(k, v)| (Arc::from(k), from_go_json(v, depth + 1)))
-                .collect(),
+
         ),
     }
 }
@@ -161,8 +161,7 @@ fn to_pairs(b: &mut Budget, args: &[Value], pos: usize) -> R {
         Value::Map(m) => {
             b.charge(m.len() * 3, pos)?;
             Ok(Value::array(
-                m.entries
-                    .iter()
+                m.iter()
                     .map(|(k, v)| Value::array(vec![Value::Str(k.clone()), v.clone()]))
                     .collect(),
             ))
