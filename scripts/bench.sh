@@ -149,17 +149,18 @@ JSONL="$WORK/results.jsonl"
 # drive LABEL CONCURRENCY: runs every scenario against the server just started.
 drive() {
   say "driving $1 ($2 connections; populations $POPS; ${DURATION}s per scenario)"
-  local rc=0
+  local rc
+  set +e
   KB_TOKEN="$TOKEN" timeout "$RUN_TIMEOUT" "$LOADGEN" \
     --url "http://127.0.0.1:$PORT/scim/v2" --label "$1" --concurrency "$2" \
     --populations "$POPS" --duration "$DURATION" \
     --patch-reserve "$RESERVE" --small-groups "$SMALL_GROUPS" --rss-pid "$REAL_PID" \
-    >"$WORK/$1.jsonl" 2>"$WORK/$1.err" || rc=$?
+    | tee "$WORK/$1.jsonl" >&2
+  rc=${PIPESTATUS[0]}
+  set -e
   cat "$WORK/$1.jsonl" >>"$JSONL"
-  cat "$WORK/$1.jsonl" >&2
   if [[ "$rc" != 0 ]]; then
-    say "load generator failed against $1 (exit $rc):"
-    cat "$WORK/$1.err" >&2
+    say "load generator failed against $1 (exit $rc); see its messages above"
     return "$rc"
   fi
 }

@@ -112,6 +112,8 @@ pub struct Load {
     pub max_requests: u64,
     pub request_timeout: Duration,
     pub verify_every: u64,
+    /// Print how far the run got every 15 s (for long setup steps).
+    pub progress: bool,
 }
 
 /// What a run measured.
@@ -166,6 +168,22 @@ pub async fn run<S: Scenario>(target: Arc<Target>, scenario: Arc<S>, load: Load)
     let next = Arc::new(AtomicU64::new(0));
     let samples = Arc::new(Mutex::new(Vec::<String>::new()));
     let start = Instant::now();
+    let ticker = load.progress.then(|| {
+        let next = Arc::clone(&next);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(15));
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let n = next.load(Ordering::Relaxed).min(load.max_requests);
+                eprintln!(
+                    "loadgen: setup: {n} of {} requests sent in {:.0} s",
+                    load.max_requests,
+                    start.elapsed().as_secs_f64()
+                );
+            }
+        })
+    });
     let mut workers = Vec::with_capacity(load.concurrency);
     for _ in 0..load.concurrency.max(1) {
         let target = Arc::clone(&target);
@@ -245,6 +263,9 @@ pub async fn run<S: Scenario>(target: Arc<Target>, scenario: Arc<S>, load: Load)
         }
     }
     let elapsed = start.elapsed();
+    if let Some(t) = ticker {
+        t.abort();
+    }
     latencies_us.sort_unstable();
     let mut error_samples = samples.lock().map(|s| s.clone()).unwrap_or_default();
     error_samples.truncate(5);

@@ -90,6 +90,7 @@ fn load(ctx: &Ctx, measured: bool, max_requests: u64) -> Load {
         max_requests,
         request_timeout: Duration::from_secs_f64(a.request_timeout.max(0.1)),
         verify_every: a.verify_every,
+        progress: !measured,
     }
 }
 
