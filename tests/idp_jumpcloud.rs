@@ -107,12 +107,19 @@ async fn patch_replace_per_path_and_deactivation_suspends_an_active_person() {
 }
 
 #[tokio::test]
-async fn deprovisioning_an_invited_person_removes_them() {
+async fn deprovisioning_an_invited_person_removes_them_and_reactivation_invites_again() {
     let b = TestBridge::start().await;
     let id = b.post("/Users", jumpcloud_create()).await.body["id"].as_str().expect("id").to_owned();
     let r = b.patch(&format!("/Users/{id}"), patch_op(json!([{"op":"replace","path":"active","value":false}]))).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    assert_eq!(b.get(&format!("/Users/{id}")).await.status, StatusCode::NOT_FOUND);
+    let got = b.get(&format!("/Users/{id}")).await;
+    assert_eq!(got.status, StatusCode::OK, "the provisioning record stays readable: {}", got.body);
+    assert_eq!(got.body["active"], false);
+    assert_eq!(state_of(&got.body), "removed");
+    let confirm = b.directory.confirm_person(&keybridge::directory::Actor::admin(), "ada@example.io", "x").await;
+    assert!(confirm.is_err(), "a removed person cannot join");
+    let r = b.patch(&format!("/Users/{id}"), patch_op(json!([{"op":"replace","path":"active","value":true}]))).await;
+    assert_eq!(state_of(&r.body), "invited");
     b.stop().await;
 }
 

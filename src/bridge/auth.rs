@@ -34,6 +34,7 @@ pub async fn require_token(State(state): State<AppState>, mut req: Request, next
                 "authentication required: send 'Authorization: Bearer <token>'"
             };
             tracing::warn!(path = %req.uri().path(), "rejected a request without a valid token");
+            record_rejection(&state, detail).await;
             let mut resp = reply::error(&ScimError::new(401, None, detail));
             resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"Keybridge\""));
             resp
@@ -43,4 +44,18 @@ pub async fn require_token(State(state): State<AppState>, mut req: Request, next
             reply::error(&ScimError::new(StatusCode::SERVICE_UNAVAILABLE.as_u16(), None, "cannot check tokens right now; retry"))
         }
     }
+}
+
+/// Failed authentications go to the audit log, at most one event a second: enough for an
+/// admin to see that an identity provider holds a wrong token, without letting a flood of
+/// bad requests flood the log.
+async fn record_rejection(state: &AppState, detail: &str) {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static LAST_SECOND: AtomicU64 = AtomicU64::new(0);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    if LAST_SECOND.swap(now, Ordering::Relaxed) == now {
+        return;
+    }
+    let e = ScimError::new(401, None, detail);
+    state.directory.record_failure(crate::directory::audit::INTEGRATION_REAUTH, &Actor("unauthenticated".into()), &e).await;
 }

@@ -16,7 +16,7 @@ use serde_json::Value;
 use super::body::read_json;
 use super::reply::{self, Rejection};
 use super::AppState;
-use crate::directory::{Actor, ListRequest, Precondition};
+use crate::directory::{audit, Actor, ListRequest, Precondition};
 
 type Params = Query<HashMap<String, String>>;
 
@@ -81,10 +81,10 @@ fn wants_minimal(headers: &HeaderMap) -> bool {
 
 fn event_for(rt: ResourceType, lookup: bool) -> &'static str {
     match (rt, lookup) {
-        (ResourceType::User, true) => "user_lookup_provision",
-        (ResourceType::Group, true) => "group_lookup_provision",
-        (ResourceType::User, false) => "user_update_provision",
-        (ResourceType::Group, false) => "group_update_provision",
+        (ResourceType::User, true) => audit::USER_LOOKUP,
+        (ResourceType::Group, true) => audit::GROUP_LOOKUP,
+        (ResourceType::User, false) => audit::USER_UPDATE,
+        (ResourceType::Group, false) => audit::GROUP_UPDATE,
     }
 }
 
@@ -146,7 +146,7 @@ pub async fn create(
     let json = match read_json(&headers, body, state.limits.max_body, state.limits.max_json_depth).await {
         Ok(j) => j,
         Err(e) => {
-            let event = if rt == ResourceType::User { "user_create_provision" } else { "group_create_provision" };
+            let event = if rt == ResourceType::User { audit::USER_CREATE } else { audit::GROUP_CREATE };
             state.directory.record_failure(event, &actor, &e).await;
             return Err(e.into());
         }
@@ -271,4 +271,51 @@ pub async fn delete(
         ResourceType::Group => state.directory.delete_group(&actor, &id, pre).await?,
     }
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `POST /.search` at the root (RFC 7644 §3.4.3): Users then Groups, paged as one list.
+/// A filter or attribute that only one resource type knows selects from that type only.
+pub async fn search_root(State(state): State<AppState>, Extension(actor): Extension<Actor>, headers: HeaderMap, body: Body) -> Response {
+    let json = match read_json(&headers, body, state.limits.max_body, state.limits.max_json_depth).await {
+        Ok(j) => j,
+        Err(e) => return reply::error(&e),
+    };
+    let max = state.limits.max_results;
+    let parsed: Vec<(ResourceType, Result<ListQuery, keybridge_scim::ScimError>)> = [ResourceType::User, ResourceType::Group]
+        .into_iter()
+        .map(|rt| (rt, keybridge_scim::list::parse_search_request(rt, &json, max)))
+        .collect();
+    let usable: Vec<(ResourceType, ListQuery)> = parsed.iter().filter_map(|(rt, q)| q.as_ref().ok().map(|q| (*rt, q.clone()))).collect();
+    if usable.is_empty() {
+        let e = parsed.into_iter().find_map(|(_, q)| q.err()).unwrap_or_else(|| keybridge_scim::ScimError::invalid_filter("bad search"));
+        state.directory.record_failure(audit::USER_LOOKUP, &actor, &e).await;
+        return reply::error(&e);
+    }
+    let base = state.base_url(&headers, scheme_of(&state));
+    let (start, count) = (usable[0].1.start_index.max(1), usable[0].1.count.unwrap_or(max).min(max));
+    let mut total = 0u64;
+    let mut items = Vec::new();
+    // `skip` counts how many matches precede the page across the types seen so far.
+    let mut skip = start - 1;
+    for (rt, query) in usable {
+        let projection = Projection { attributes: query.attributes.clone(), excluded: query.excluded.clone() };
+        let remaining = count.saturating_sub(items.len() as u64);
+        let request = ListRequest {
+            filter: query.filter.clone(),
+            start_index: skip + 1,
+            count: remaining,
+            sort_by: query.sort_by.clone(),
+            descending: query.descending,
+            with_members: projection.wants_members(),
+        };
+        match state.directory.list(rt, request, &base).await {
+            Ok(page) => {
+                total += page.total;
+                skip = skip.saturating_sub(page.total);
+                items.extend(page.items.iter().map(|doc| projection.apply(rt, doc)));
+            }
+            Err(e) => return e.into_response(),
+        }
+    }
+    reply::json(StatusCode::OK, &list_response(total, start, items))
 }

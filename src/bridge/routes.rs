@@ -43,6 +43,7 @@ fn scim_api() -> Router<AppState> {
         .nest("/Users", resource_routes(ResourceType::User))
         .nest("/Groups", resource_routes(ResourceType::Group))
         .route("/Bulk", post(bulk::bulk).fallback(discovery::method_not_allowed))
+        .route("/.search", post(resources::search_root))
         .route("/Me", any(discovery::me))
         .route("/Me/{*rest}", any(discovery::me))
         .fallback(discovery::not_found)

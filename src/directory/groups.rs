@@ -278,7 +278,7 @@ fn apply_member_changes(conn: &Connection, group_seq: i64, changes: Vec<MemberCh
             }
             MemberChange::RemoveWhere(filter) => {
                 for (seq, id, display) in groups::members(conn, group_seq)? {
-                    if member_matches(&filter, &id, &display) {
+                    if member_matches(&filter, &id, display.as_deref()) {
                         groups::remove_member(conn, group_seq, seq)?;
                     }
                 }
@@ -289,7 +289,7 @@ fn apply_member_changes(conn: &Connection, group_seq: i64, changes: Vec<MemberCh
 }
 
 /// Evaluates a `members[…]` value filter on one member.
-fn member_matches(filter: &Filter, id: &str, display: &str) -> bool {
+fn member_matches(filter: &Filter, id: &str, display: Option<&str>) -> bool {
     let doc = json!({"members": [{"value": id, "display": display, "type": "User"}]});
     let whole = Filter::ValuePath {
         attr: AttrPath { urn: Some(CORE_GROUP.into()), attr: "members".into(), sub_attr: None },

@@ -5,7 +5,7 @@
 //! event; a failed request writes its failure event in the same way, with the change
 //! itself rolled back.
 
-mod audit;
+pub mod audit;
 mod groups;
 mod list;
 mod people;

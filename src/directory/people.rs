@@ -8,7 +8,7 @@ use rusqlite::Connection;
 use serde_json::{json, Value};
 
 use super::audit::{self, Subject};
-use super::rules::{self, Transition};
+use super::rules::{self, Transition, Write};
 use super::{check_precondition, render, Actor, Directory, DirectoryError, Precondition};
 use crate::store::people::{self, PersonRow, PersonState};
 use crate::store::{in_savepoint, now_timestamp};
@@ -62,7 +62,7 @@ impl Directory {
                     let row = people::by_id(conn, &id)?.ok_or_else(|| not_found(&id))?;
                     check_precondition(&pre, row.version)?;
                     let explicit_active = doc.get("active").and_then(Value::as_bool);
-                    change(conn, row, doc, explicit_active, compat, &actor, &base)
+                    change(conn, row, doc, explicit_active, Write::Whole, compat, &actor, &base)
                 })
             })
             .await
@@ -89,7 +89,7 @@ impl Directory {
                     let outcome = apply_patch(ResourceType::User, &mut doc, &ops)?;
                     let explicit_active =
                         outcome.changed.iter().any(|a| a == "active").then(|| doc.get("active").and_then(Value::as_bool)).flatten();
-                    change(conn, row, doc, explicit_active, compat, &actor, &base)
+                    change(conn, row, doc, explicit_active, Write::Patch, compat, &actor, &base)
                 })
             })
             .await
@@ -125,9 +125,10 @@ impl Directory {
                         PersonState::Active => {
                             return Err(ScimError::invalid_value(format!("{who} has already joined")).into())
                         }
-                        PersonState::Suspended => {
+                        PersonState::Suspended | PersonState::Removed => {
                             return Err(ScimError::invalid_value(format!(
-                                "{who} is suspended; reactivate them in the identity provider first"
+                                "{who} is {}; reactivate them in the identity provider first",
+                                row.state.as_str()
                             ))
                             .into())
                         }
@@ -225,7 +226,7 @@ fn create(conn: &Connection, mut doc: Value, compat: bool, actor: &str, base: &s
     let user_name = user_name_of(&doc)?;
     let key = username_key(&user_name);
     ensure_unique_user_name(conn, &key, &user_name, None)?;
-    rules::apply_defaults(&mut doc, None, compat);
+    rules::apply_defaults(&mut doc, None, Write::Whole, compat);
     let active = doc.get("active").and_then(Value::as_bool).unwrap_or(true);
     set_key(&mut doc, "active", json!(active));
     let now = now_timestamp();
@@ -253,11 +254,13 @@ fn create(conn: &Connection, mut doc: Value, compat: bool, actor: &str, base: &s
 
 /// Applies a new document to a person (PUT or PATCH), with the lifecycle step `active`
 /// asks for.
+#[allow(clippy::too_many_arguments)]
 fn change(
     conn: &Connection,
     mut row: PersonRow,
     mut doc: Value,
     explicit_active: Option<bool>,
+    write: Write,
     compat: bool,
     actor: &str,
     base: &str,
@@ -265,17 +268,20 @@ fn change(
     let user_name = user_name_of(&doc)?;
     let key = username_key(&user_name);
     ensure_unique_user_name(conn, &key, &user_name, Some(row.seq))?;
-    rules::apply_defaults(&mut doc, Some(&row.doc), compat);
+    rules::apply_defaults(&mut doc, Some(&row.doc), write, compat);
     let step = rules::transition(row.state, row.joined_at.is_some(), explicit_active);
     let active = match step {
         Transition::Remove | Transition::Suspend => false,
         Transition::Reactivate(_) => true,
         Transition::Stay(_) => row.active,
     };
-    set_key(&mut doc, "active", json!(active));
+    // A whole-record write that leaves `active` out keeps it (Okta PUTs without it); a
+    // PATCH that removes it leaves the attribute unset without changing the state.
+    if write == Write::Whole || explicit_active.is_some() {
+        set_key(&mut doc, "active", json!(active));
+    }
     let changed = changed_attributes(&row.doc, &doc);
     let subject = Subject::user(&row.id, &user_name);
-    let now = now_timestamp();
     row.user_name = user_name;
     row.user_name_key = key;
     row.external_id = doc.get("externalId").and_then(Value::as_str).map(str::to_owned);
@@ -284,34 +290,22 @@ fn change(
     row.active = active;
     row.doc = doc;
     row.version += 1;
-    row.modified = now;
-    match step {
-        Transition::Remove => {
-            // The answer shows the record as it was when removed: inactive.
-            let rendered = render::user(conn, &row, base)?;
-            people::delete(conn, row.seq)?;
-            audit::success(conn, audit::USER_DEPROVISION, subject.clone(), vec!["active".into()], actor)?;
-            audit::success(conn, audit::USER_DELETE, subject, vec![], actor)?;
-            return Ok(rendered);
+    row.modified = now_timestamp();
+    let (state, deprovision) = match step {
+        Transition::Remove => (PersonState::Removed, true),
+        Transition::Suspend => (PersonState::Suspended, true),
+        Transition::Reactivate(state) | Transition::Stay(state) => (state, false),
+    };
+    row.state = state;
+    people::update(conn, &row)?;
+    if deprovision {
+        audit::success(conn, audit::USER_DEPROVISION, subject.clone(), vec!["active".into()], actor)?;
+        let rest: Vec<String> = changed.into_iter().filter(|a| a != "active").collect();
+        if !rest.is_empty() {
+            audit::success(conn, audit::USER_UPDATE, subject, rest, actor)?;
         }
-        Transition::Suspend => {
-            row.state = PersonState::Suspended;
-            people::update(conn, &row)?;
-            audit::success(conn, audit::USER_DEPROVISION, subject.clone(), vec!["active".into()], actor)?;
-            let rest: Vec<String> = changed.into_iter().filter(|a| a != "active").collect();
-            if !rest.is_empty() {
-                audit::success(conn, audit::USER_UPDATE, subject, rest, actor)?;
-            }
-        }
-        Transition::Reactivate(state) => {
-            row.state = state;
-            people::update(conn, &row)?;
-            audit::success(conn, audit::USER_UPDATE, subject, changed, actor)?;
-        }
-        Transition::Stay(_) => {
-            people::update(conn, &row)?;
-            audit::success(conn, audit::USER_UPDATE, subject, changed, actor)?;
-        }
+    } else {
+        audit::success(conn, audit::USER_UPDATE, subject, changed, actor)?;
     }
     Ok(render::user(conn, &row, base)?)
 }

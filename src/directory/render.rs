@@ -72,7 +72,11 @@ pub fn group(conn: &Connection, row: &GroupRow, base: &str, with_members: bool) 
         let members: Vec<Value> = groups::members(conn, row.seq)?
             .into_iter()
             .map(|(_, id, display)| {
-                json!({"value": id, "$ref": format!("{base}/Users/{id}"), "display": display, "type": "User"})
+                let mut m = json!({"value": id, "$ref": format!("{base}/Users/{id}"), "type": "User"});
+                if let Some(d) = display {
+                    m["display"] = json!(d);
+                }
+                m
             })
             .collect();
         out.insert("members".into(), Value::Array(members));

@@ -152,11 +152,11 @@ pub fn clear_members(conn: &Connection, group_seq: i64) -> Result<usize, StoreEr
     Ok(conn.prepare_cached("DELETE FROM memberships WHERE group_seq = ?1")?.execute([group_seq])?)
 }
 
-/// A group's members: (person seq, person id, display name or userName), in join order
-/// of the people (stable).
-pub fn members(conn: &Connection, group_seq: i64) -> Result<Vec<(i64, String, String)>, StoreError> {
+/// A group's members: (person seq, person id, display name if the person has one), in
+/// the order people were created (stable).
+pub fn members(conn: &Connection, group_seq: i64) -> Result<Vec<(i64, String, Option<String>)>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT p.seq, p.id, coalesce(p.display_name, p.user_name) FROM memberships m
+        "SELECT p.seq, p.id, p.display_name FROM memberships m
          JOIN people p ON p.seq = m.person_seq WHERE m.group_seq = ?1 ORDER BY p.seq",
     )?;
     let rows =

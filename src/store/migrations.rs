@@ -20,7 +20,7 @@ const MIGRATIONS: &[&str] = &[
         display_name  TEXT,
         email         TEXT,
         active        INTEGER NOT NULL,
-        state         TEXT NOT NULL CHECK (state IN ('invited', 'active', 'suspended')),
+        state         TEXT NOT NULL CHECK (state IN ('invited', 'active', 'suspended', 'removed')),
         role          TEXT NOT NULL DEFAULT 'member',
         joined_at     TEXT,
         doc           TEXT NOT NULL,

@@ -16,6 +16,8 @@ pub enum PersonState {
     Active,
     /// Deprovisioned after joining.
     Suspended,
+    /// Deprovisioned before joining: no longer part of the account, invitation void.
+    Removed,
 }
 
 impl PersonState {
@@ -24,6 +26,7 @@ impl PersonState {
             PersonState::Invited => "invited",
             PersonState::Active => "active",
             PersonState::Suspended => "suspended",
+            PersonState::Removed => "removed",
         }
     }
 
@@ -32,6 +35,7 @@ impl PersonState {
             "invited" => Some(PersonState::Invited),
             "active" => Some(PersonState::Active),
             "suspended" => Some(PersonState::Suspended),
+            "removed" => Some(PersonState::Removed),
             _ => None,
         }
     }

@@ -225,7 +225,7 @@ impl Compiler<'_> {
         };
         let operand = match (self.rt, sub) {
             (ResourceType::Group, "value") => Operand::Sql(format!("{person}.id")),
-            (ResourceType::Group, "display") => Operand::Sql(format!("coalesce({person}.display_name, {person}.user_name)")),
+            (ResourceType::Group, "display") => Operand::Sql(format!("{person}.display_name")),
             (ResourceType::Group, "type") => Operand::Sql("'User'".into()),
             (ResourceType::User, "value") => Operand::Sql(format!("{group}.id")),
             (ResourceType::User, "display") => Operand::Sql(format!("{group}.display_name")),

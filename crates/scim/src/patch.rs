@@ -134,7 +134,7 @@ fn parse_op(index: usize, op: &Value) -> Result<PatchOp, ScimError> {
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v)
     };
-    let kind = match get("op").and_then(Value::as_str).map(str::trim) {
+    let mut kind = match get("op").and_then(Value::as_str).map(str::trim) {
         Some(s) if s.eq_ignore_ascii_case("add") => PatchOpKind::Add,
         Some(s) if s.eq_ignore_ascii_case("remove") => PatchOpKind::Remove,
         Some(s) if s.eq_ignore_ascii_case("replace") => PatchOpKind::Replace,
@@ -170,10 +170,11 @@ fn parse_op(index: usize, op: &Value) -> Result<PatchOp, ScimError> {
     let path = match path_text {
         None => None,
         Some(text) if is_schema_urn(text) => {
+            // Removing a whole extension clears every attribute it holds: the same as
+            // replacing it with null.
             if kind == PatchOpKind::Remove {
-                return Err(ScimError::invalid_path(at(format!(
-                    "remove needs an attribute path; \"{text}\" names a whole schema"
-                ))));
+                kind = PatchOpKind::Replace;
+                value = Some(Value::Null);
             }
             let mut wrapped = serde_json::Map::new();
             wrapped.insert(text.to_owned(), value.take().unwrap_or(Value::Null));

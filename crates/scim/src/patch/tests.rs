@@ -511,3 +511,14 @@ fn unsupported_member_paths_are_invalid_path() {
         Some(Some(ScimType::InvalidValue))
     );
 }
+
+#[test]
+fn removing_a_whole_extension_clears_its_attributes() {
+    let mut doc = serde_json::json!({"userName": "a",
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"department": "R", "costCenter": "1"}});
+    let ops = parse_patch(&serde_json::json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "remove", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"}]}))
+    .expect("parse");
+    apply_patch(ResourceType::User, &mut doc, &ops).expect("apply");
+    assert!(doc.get("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User").is_none(), "{doc}");
+}

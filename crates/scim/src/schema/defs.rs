@@ -303,8 +303,8 @@ const ENTERPRISE_ATTRS: &[AttrDef] = &[
 
 const KEYBRIDGE_ATTRS: &[AttrDef] = &[
     exact(read_only(canonical(
-        string("state", "The person's account state: invited (provisioned, not yet joined), active, or suspended."),
-        &["invited", "active", "suspended"],
+        string("state", "The person's account state: invited (provisioned, not yet joined), active (joined), suspended (deprovisioned after joining) or removed (deprovisioned before joining)."),
+        &["invited", "active", "suspended", "removed"],
     ))),
     exact(read_only(string("role", "The person's role in the account."))),
 ];
