@@ -37,7 +37,9 @@ fn digest(token: &str) -> [u8; 32] {
 fn valid_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= MAX_NAME_LEN
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
 /// Issues a new token named `name` and returns its plaintext (the only time it exists
@@ -48,7 +50,10 @@ pub async fn issue(store: &Store, name: &str) -> Result<Secret, TokenError> {
     }
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
-    let token = format!("{PREFIX}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes));
+    let token = format!(
+        "{PREFIX}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    );
     let d = digest(&token);
     let name = name.to_owned();
     store
@@ -79,7 +84,9 @@ pub async fn revoke(store: &Store, name: &str) -> Result<(), TokenError> {
 
 /// Every token's name and dates (never digests).
 pub async fn list(store: &Store) -> Result<Vec<store::tokens::TokenRow>, TokenError> {
-    store.read(|conn| -> Result<_, TokenError> { Ok(store::tokens::all(conn)?) }).await
+    store
+        .read(|conn| -> Result<_, TokenError> { Ok(store::tokens::all(conn)?) })
+        .await
 }
 
 /// Checks presented tokens against the stored digests. Keeps the digests in memory and
@@ -98,7 +105,13 @@ struct Cache {
 
 impl TokenVerifier {
     pub fn new(store: Store) -> TokenVerifier {
-        TokenVerifier { store, cache: Arc::new(RwLock::new(Cache { entries: Vec::new(), loaded: None })) }
+        TokenVerifier {
+            store,
+            cache: Arc::new(RwLock::new(Cache {
+                entries: Vec::new(),
+                loaded: None,
+            })),
+        }
     }
 
     /// The name of the token `presented` is, if it is one.
@@ -110,7 +123,10 @@ impl TokenVerifier {
         let stale = self
             .cache
             .read()
-            .map(|c| c.loaded.is_none_or(|t| t.elapsed() > Duration::from_secs(1)))
+            .map(|c| {
+                c.loaded
+                    .is_none_or(|t| t.elapsed() > Duration::from_secs(1))
+            })
             .unwrap_or(true);
         if stale {
             self.reload().await?;
@@ -121,10 +137,17 @@ impl TokenVerifier {
 
     /// Re-reads the digests (after an issue or a revoke in this process).
     pub async fn reload(&self) -> Result<(), StoreError> {
-        let rows = self.store.read(|conn| -> Result<_, StoreError> { store::tokens::all(conn) }).await?;
+        let rows = self
+            .store
+            .read(|conn| -> Result<_, StoreError> { store::tokens::all(conn) })
+            .await?;
         let entries = rows
             .into_iter()
-            .filter_map(|r| <[u8; 32]>::try_from(r.digest.as_slice()).ok().map(|d| (r.name, d)))
+            .filter_map(|r| {
+                <[u8; 32]>::try_from(r.digest.as_slice())
+                    .ok()
+                    .map(|d| (r.name, d))
+            })
             .collect();
         if let Ok(mut c) = self.cache.write() {
             c.entries = entries;
@@ -136,7 +159,11 @@ impl TokenVerifier {
     /// Whether any token exists (a bridge without one cannot be used).
     pub async fn any(&self) -> Result<bool, StoreError> {
         self.reload().await?;
-        Ok(self.cache.read().map(|c| !c.entries.is_empty()).unwrap_or(false))
+        Ok(self
+            .cache
+            .read()
+            .map(|c| !c.entries.is_empty())
+            .unwrap_or(false))
     }
 
     /// Compares against every digest without stopping early, so timing does not tell how
@@ -174,9 +201,15 @@ mod tests {
         assert!(token.expose().starts_with("kb_"));
         assert_eq!(token.expose().len(), 3 + 43);
         let verifier = TokenVerifier::new(store.clone());
-        assert_eq!(verifier.verify(token.expose()).await.expect("verify"), Some("jc".into()));
+        assert_eq!(
+            verifier.verify(token.expose()).await.expect("verify"),
+            Some("jc".into())
+        );
         assert_eq!(verifier.verify("kb_wrong").await.expect("verify"), None);
-        assert!(matches!(issue(&store, "jc").await, Err(TokenError::Exists(_))));
+        assert!(matches!(
+            issue(&store, "jc").await,
+            Err(TokenError::Exists(_))
+        ));
         revoke(&store, "jc").await.expect("revoke");
         verifier.reload().await.expect("reload");
         assert_eq!(verifier.verify(token.expose()).await.expect("verify"), None);

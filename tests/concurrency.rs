@@ -20,7 +20,12 @@ async fn one_hundred_concurrent_member_patches_leave_one_hundred_members() {
             let b = b.clone();
             let path = format!("/Groups/{g}?excludedAttributes=members");
             tokio::spawn(async move {
-                b.patch(&path, patch_op(json!([{"op":"add","path":"members","value":[{"value":id}]}]))).await.status
+                b.patch(
+                    &path,
+                    patch_op(json!([{"op":"add","path":"members","value":[{"value":id}]}])),
+                )
+                .await
+                .status
             })
         })
         .collect();
@@ -37,7 +42,10 @@ async fn fifty_concurrent_posts_of_one_user_name_leave_one_person_and_49_conflic
     let tasks: Vec<_> = (0..50)
         .map(|_| {
             let b = b.clone();
-            tokio::spawn(async move { b.post("/Users", common::user("same@example.com", "S", "Ame")).await })
+            tokio::spawn(async move {
+                b.post("/Users", common::user("same@example.com", "S", "Ame"))
+                    .await
+            })
         })
         .collect();
     let mut created = 0;
@@ -54,7 +62,9 @@ async fn fifty_concurrent_posts_of_one_user_name_leave_one_person_and_49_conflic
         }
     }
     assert_eq!((created, conflicts), (1, 49));
-    let r = b.get("/Users?filter=userName%20eq%20%22same@example.com%22").await;
+    let r = b
+        .get("/Users?filter=userName%20eq%20%22same@example.com%22")
+        .await;
     assert_eq!(r.body["totalResults"], 1);
 }
 
@@ -65,9 +75,19 @@ async fn the_three_spellings_of_elodie_are_one_user_name() {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     for spelling in ["ÉLODIE", "e\u{301}lodie", "ｅ\u{301}lodie"] {
         let dup = b.post("/Users", common::user(spelling, "É", "L")).await;
-        assert_eq!(dup.status, StatusCode::CONFLICT, "{spelling} must collide: {}", dup.body);
+        assert_eq!(
+            dup.status,
+            StatusCode::CONFLICT,
+            "{spelling} must collide: {}",
+            dup.body
+        );
         let filter = serde_json::to_string(spelling).expect("json");
-        let found = b.get(&format!("/Users?filter={}", urlencode(&format!("userName eq {filter}")))).await;
+        let found = b
+            .get(&format!(
+                "/Users?filter={}",
+                urlencode(&format!("userName eq {filter}"))
+            ))
+            .await;
         assert_eq!(found.body["totalResults"], 1, "{spelling}: {}", found.body);
     }
     b.stop().await;
@@ -76,7 +96,9 @@ async fn the_three_spellings_of_elodie_are_one_user_name() {
 fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()

@@ -12,7 +12,14 @@ const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:
 async fn capitalised_ops_string_booleans_and_filtered_paths() {
     let b = TestBridge::start().await;
     let id = b.create_user("entra@example.com").await;
-    b.directory.confirm_person(&keybridge::directory::Actor::admin(), "entra@example.com", "x").await.expect("confirm");
+    b.directory
+        .confirm_person(
+            &keybridge::directory::Actor::admin(),
+            "entra@example.com",
+            "x",
+        )
+        .await
+        .expect("confirm");
     let ops = patch_op(json!([
         {"op":"Replace","path":"emails[type eq \"work\"].value","value":"new@example.com"},
         {"op":"Add","path":format!("{ENTERPRISE}:employeeNumber"),"value":"701984"},
@@ -26,10 +33,19 @@ async fn capitalised_ops_string_booleans_and_filtered_paths() {
     assert_eq!(r.body[ENTERPRISE]["manager"]["value"], "boss-id");
     assert_eq!(r.body["name"]["givenName"], "Grace");
     assert_eq!(r.body["displayName"], "Grace H");
-    let r = b.patch(&format!("/Users/{id}"), patch_op(json!([{"op":"Replace","path":"active","value":"False"}]))).await;
+    let r = b
+        .patch(
+            &format!("/Users/{id}"),
+            patch_op(json!([{"op":"Replace","path":"active","value":"False"}])),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let got = b.get(&format!("/Users/{id}")).await;
-    assert_eq!(got.status, StatusCode::OK, "soft-deleted users stay retrievable");
+    assert_eq!(
+        got.status,
+        StatusCode::OK,
+        "soft-deleted users stay retrievable"
+    );
     assert_eq!(got.body["active"], false);
     assert_eq!(state_of(&got.body), "suspended");
     b.stop().await;
@@ -63,11 +79,18 @@ async fn groups_with_the_microsoft_schema_urn_and_null_refs_in_members() {
     let g = r.body["id"].as_str().expect("id").to_owned();
     let add = patch_op(json!([{"op":"Add","path":"members","value":[{"$ref":null,"value":u}]}]));
     let r = b.patch(&format!("/Groups/{g}"), add).await;
-    assert!(r.status == StatusCode::OK || r.status == StatusCode::NO_CONTENT, "{}", r.body);
-    let remove = patch_op(json!([{"op":"Remove","path":"members","value":[{"$ref":null,"value":u}]}]));
+    assert!(
+        r.status == StatusCode::OK || r.status == StatusCode::NO_CONTENT,
+        "{}",
+        r.body
+    );
+    let remove =
+        patch_op(json!([{"op":"Remove","path":"members","value":[{"$ref":null,"value":u}]}]));
     let r = b.patch(&format!("/Groups/{g}"), remove).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let r = b.get(&format!("/Groups?excludedAttributes=members&filter=displayName%20eq%20%22Group1DisplayName%22")).await;
+    let r = b
+        .get("/Groups?excludedAttributes=members&filter=displayName%20eq%20%22Group1DisplayName%22")
+        .await;
     assert_eq!(r.body["totalResults"], 1);
     assert!(r.body["Resources"][0].get("members").is_none());
     b.stop().await;
@@ -79,11 +102,17 @@ async fn lookups_by_external_id_and_email() {
     let mut body = common::user("ext@example.com", "E", "X");
     body["externalId"] = json!("7c3e4f2a-1111-2222-3333-444455556666");
     b.post("/Users", body).await;
-    let r = b.get("/Users?filter=externalId%20eq%20%227c3e4f2a-1111-2222-3333-444455556666%22").await;
+    let r = b
+        .get("/Users?filter=externalId%20eq%20%227c3e4f2a-1111-2222-3333-444455556666%22")
+        .await;
     assert_eq!(r.body["totalResults"], 1, "{}", r.body);
-    let r = b.get("/Users?filter=emails.value%20eq%20%22EXT@example.com%22").await;
+    let r = b
+        .get("/Users?filter=emails.value%20eq%20%22EXT@example.com%22")
+        .await;
     assert_eq!(r.body["totalResults"], 1, "{}", r.body);
-    let r = b.get("/Users?filter=userName%20eq%20%22ext@example.com%22%20and%20active%20eq%20true").await;
+    let r = b
+        .get("/Users?filter=userName%20eq%20%22ext@example.com%22%20and%20active%20eq%20true")
+        .await;
     assert_eq!(r.body["totalResults"], 1, "{}", r.body);
     b.stop().await;
 }

@@ -9,7 +9,9 @@ use serde_json::json;
 #[tokio::test]
 async fn existence_check_and_connection_test_answer_empty_lists_with_integers() {
     let b = TestBridge::start().await;
-    let r = b.get("/Users?filter=userName%20eq%20%22nobody@example.com%22&startIndex=1&count=100").await;
+    let r = b
+        .get("/Users?filter=userName%20eq%20%22nobody@example.com%22&startIndex=1&count=100")
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.body["totalResults"], 0);
     assert!(r.body["totalResults"].is_u64());
@@ -29,7 +31,10 @@ async fn create_with_password_and_empty_groups_never_stores_the_password_and_dup
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     assert!(r.body.get("password").is_none());
     let stored = b.snapshot().await.to_string();
-    assert!(!stored.contains("S3cr3t!pass"), "the password reached the store");
+    assert!(
+        !stored.contains("S3cr3t!pass"),
+        "the password reached the store"
+    );
     let dup = b.post("/Users", body).await;
     assert_eq!(dup.status, StatusCode::CONFLICT);
     assert_eq!(dup.scim_type(), Some("uniqueness"));
@@ -51,7 +56,11 @@ async fn import_pages_are_stable_and_cover_everyone_once() {
         if items.is_empty() {
             break;
         }
-        seen.extend(items.iter().map(|u| u["userName"].as_str().unwrap_or("").to_owned()));
+        seen.extend(
+            items
+                .iter()
+                .map(|u| u["userName"].as_str().unwrap_or("").to_owned()),
+        );
         start += items.len();
     }
     let mut sorted = seen.clone();
@@ -66,19 +75,43 @@ async fn import_pages_are_stable_and_cover_everyone_once() {
 async fn put_without_active_does_not_suspend_and_no_path_replace_deactivates() {
     let b = TestBridge::start().await;
     let id = b.create_user("okta2@example.com").await;
-    b.directory.confirm_person(&keybridge::directory::Actor::admin(), "okta2@example.com", "x").await.expect("confirm");
+    b.directory
+        .confirm_person(
+            &keybridge::directory::Actor::admin(),
+            "okta2@example.com",
+            "x",
+        )
+        .await
+        .expect("confirm");
     let put = json!({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"okta2@example.com",
                      "name":{"givenName":"New","familyName":"Name"}});
     let r = b.put(&format!("/Users/{id}"), put).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body["active"], true);
     assert_eq!(state_of(&r.body), "active");
-    let r = b.patch(&format!("/Users/{id}"), patch_op(json!([{"op":"replace","value":{"active":false}}]))).await;
+    let r = b
+        .patch(
+            &format!("/Users/{id}"),
+            patch_op(json!([{"op":"replace","value":{"active":false}}])),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    assert_eq!(state_of(&b.get(&format!("/Users/{id}")).await.body), "suspended");
-    let r = b.patch(&format!("/Users/{id}"), patch_op(json!([{"op":"replace","value":{"active":true}}]))).await;
+    assert_eq!(
+        state_of(&b.get(&format!("/Users/{id}")).await.body),
+        "suspended"
+    );
+    let r = b
+        .patch(
+            &format!("/Users/{id}"),
+            patch_op(json!([{"op":"replace","value":{"active":true}}])),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK);
-    assert_eq!(state_of(&r.body), "active", "reactivation makes a joined person Active again");
+    assert_eq!(
+        state_of(&r.body),
+        "active",
+        "reactivation makes a joined person Active again"
+    );
     b.stop().await;
 }
 
@@ -103,6 +136,9 @@ async fn group_rename_by_no_path_replace_with_id_and_member_path_filters() {
     let r = b.patch(&format!("/Groups/{g}"), replace).await;
     assert_eq!(r.body["members"][0]["value"], u1.as_str());
     assert_eq!(r.body["members"].as_array().map(Vec::len), Some(1));
-    assert_eq!(b.delete(&format!("/Groups/{g}")).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        b.delete(&format!("/Groups/{g}")).await.status,
+        StatusCode::NO_CONTENT
+    );
     b.stop().await;
 }

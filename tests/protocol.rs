@@ -11,7 +11,9 @@ fn q(filter: &str) -> String {
     let encoded: String = filter
         .bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect();
@@ -20,9 +22,23 @@ fn q(filter: &str) -> String {
 
 async fn seed(b: &TestBridge) {
     let people = [
-        ("alice@example.com", "Alice", "Archer", "Engineer", "work", true),
+        (
+            "alice@example.com",
+            "Alice",
+            "Archer",
+            "Engineer",
+            "work",
+            true,
+        ),
         ("bob@example.org", "Bob", "Baker", "Designer", "home", true),
-        ("carol@example.com", "Carol", "Cooper", "Engineer", "work", false),
+        (
+            "carol@example.com",
+            "Carol",
+            "Cooper",
+            "Engineer",
+            "work",
+            false,
+        ),
         ("dave_100%@example.net", "Dave", "Dunn", "", "other", true),
     ];
     for (user_name, given, family, title, email_type, active) in people {
@@ -32,7 +48,8 @@ async fn seed(b: &TestBridge) {
         if !title.is_empty() {
             body["title"] = json!(title);
         }
-        body["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"] = json!({"employeeNumber": format!("{}", given.len())});
+        body["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"] =
+            json!({"employeeNumber": format!("{}", given.len())});
         let r = b.post("/Users", body).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     }
@@ -41,8 +58,13 @@ async fn seed(b: &TestBridge) {
 async fn names(b: &TestBridge, filter: &str) -> Vec<String> {
     let r = b.get(&q(filter)).await;
     assert_eq!(r.status, StatusCode::OK, "{filter}: {}", r.body);
-    let mut v: Vec<String> =
-        r.body["Resources"].as_array().cloned().unwrap_or_default().iter().map(|u| u["name"]["givenName"].as_str().unwrap_or("").to_owned()).collect();
+    let mut v: Vec<String> = r.body["Resources"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|u| u["name"]["givenName"].as_str().unwrap_or("").to_owned())
+        .collect();
     v.sort();
     v
 }
@@ -53,7 +75,10 @@ async fn every_filter_operator_and_combinator() {
     seed(&b).await;
     let cases: &[(&str, &[&str])] = &[
         (r#"userName eq "ALICE@example.com""#, &["Alice"]),
-        (r#"userName ne "alice@example.com""#, &["Bob", "Carol", "Dave"]),
+        (
+            r#"userName ne "alice@example.com""#,
+            &["Bob", "Carol", "Dave"],
+        ),
         (r#"userName co "EXAMPLE.COM""#, &["Alice", "Carol"]),
         (r#"userName sw "b""#, &["Bob"]),
         (r#"userName ew ".org""#, &["Bob"]),
@@ -62,7 +87,10 @@ async fn every_filter_operator_and_combinator() {
         (r#"title pr"#, &["Alice", "Bob", "Carol"]),
         (r#"not (title pr)"#, &["Dave"]),
         (r#"title eq "engineer" and active eq true"#, &["Alice"]),
-        (r#"title eq "Designer" or name.familyName eq "Dunn""#, &["Bob", "Dave"]),
+        (
+            r#"title eq "Designer" or name.familyName eq "Dunn""#,
+            &["Bob", "Dave"],
+        ),
         (r#"active eq false"#, &["Carol"]),
         (r#"name.givenName gt "Bob""#, &["Carol", "Dave"]),
         (r#"name.givenName ge "Bob""#, &["Bob", "Carol", "Dave"]),
@@ -72,15 +100,31 @@ async fn every_filter_operator_and_combinator() {
         (r#"emails[type eq "work"]"#, &["Alice", "Carol"]),
         (r#"emails.type eq "home""#, &["Bob"]),
         (r#"emails co "example.net""#, &["Dave"]),
-        (r#"urn:ietf:params:scim:schemas:core:2.0:User:userName sw "carol""#, &["Carol"]),
-        (r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq "5""#, &["Alice", "Carol"]),
+        (
+            r#"urn:ietf:params:scim:schemas:core:2.0:User:userName sw "carol""#,
+            &["Carol"],
+        ),
+        (
+            r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq "5""#,
+            &["Alice", "Carol"],
+        ),
         (r#"USERNAME EQ "bob@example.org""#, &["Bob"]),
-        (r#"meta.created gt "2000-01-01T00:00:00Z""#, &["Alice", "Bob", "Carol", "Dave"]),
+        (
+            r#"meta.created gt "2000-01-01T00:00:00Z""#,
+            &["Alice", "Bob", "Carol", "Dave"],
+        ),
         (r#"meta.lastModified lt "2000-01-01T00:00:00Z""#, &[]),
-        (r#"(userName sw "a" or userName sw "b") and not (userName sw "b")"#, &["Alice"]),
+        (
+            r#"(userName sw "a" or userName sw "b") and not (userName sw "b")"#,
+            &["Alice"],
+        ),
     ];
     for (filter, want) in cases {
-        assert_eq!(names(&b, filter).await, want.iter().map(|s| s.to_string()).collect::<Vec<_>>(), "{filter}");
+        assert_eq!(
+            names(&b, filter).await,
+            want.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+            "{filter}"
+        );
     }
     b.stop().await;
 }
@@ -89,8 +133,15 @@ async fn every_filter_operator_and_combinator() {
 async fn sorting_paging_and_projection() {
     let b = TestBridge::start().await;
     seed(&b).await;
-    let r = b.get("/Users?sortBy=name.givenName&sortOrder=descending&count=2").await;
-    let got: Vec<&str> = r.body["Resources"].as_array().expect("list").iter().filter_map(|u| u["name"]["givenName"].as_str()).collect();
+    let r = b
+        .get("/Users?sortBy=name.givenName&sortOrder=descending&count=2")
+        .await;
+    let got: Vec<&str> = r.body["Resources"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|u| u["name"]["givenName"].as_str())
+        .collect();
     assert_eq!(got, vec!["Dave", "Carol"]);
     assert_eq!(r.body["totalResults"], 4);
     let r = b.get("/Users?sortBy=userName&startIndex=2&count=1").await;
@@ -102,7 +153,10 @@ async fn sorting_paging_and_projection() {
     assert!(u.get("name").is_none() && u.get("emails").is_none(), "{u}");
     let r = b.get("/Users?excludedAttributes=emails,name&count=1").await;
     let u = &r.body["Resources"][0];
-    assert!(u.get("emails").is_none() && u.get("name").is_none() && u.get("userName").is_some(), "{u}");
+    assert!(
+        u.get("emails").is_none() && u.get("name").is_none() && u.get("userName").is_some(),
+        "{u}"
+    );
     let r = b
         .post("/Users/.search", json!({"schemas":["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
             "filter":"title eq \"Engineer\"","attributes":["userName"],"sortBy":"userName","startIndex":1,"count":10}))
@@ -118,17 +172,58 @@ async fn etags_guard_updates_and_save_reads() {
     let b = TestBridge::start().await;
     let id = b.create_user("etag@example.com").await;
     let r = b.get(&format!("/Users/{id}")).await;
-    let etag = r.headers.get("etag").and_then(|v| v.to_str().ok()).expect("etag").to_owned();
+    let etag = r
+        .headers
+        .get("etag")
+        .and_then(|v| v.to_str().ok())
+        .expect("etag")
+        .to_owned();
     assert_eq!(r.body["meta"]["version"], etag.as_str());
-    let not_modified = b.send_with(Method::GET, &format!("/Users/{id}"), None, &[("if-none-match", &etag)]).await;
+    let not_modified = b
+        .send_with(
+            Method::GET,
+            &format!("/Users/{id}"),
+            None,
+            &[("if-none-match", &etag)],
+        )
+        .await;
     assert_eq!(not_modified.status, StatusCode::NOT_MODIFIED);
     let op = patch_op(json!([{"op":"replace","path":"title","value":"One"}]));
-    let ok = b.send_with(Method::PATCH, &format!("/Users/{id}"), Some(op.clone()), &[("if-match", &etag)]).await;
+    let ok = b
+        .send_with(
+            Method::PATCH,
+            &format!("/Users/{id}"),
+            Some(op.clone()),
+            &[("if-match", &etag)],
+        )
+        .await;
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
-    assert_ne!(ok.headers.get("etag").and_then(|v| v.to_str().ok()), Some(etag.as_str()));
-    let stale = b.send_with(Method::PATCH, &format!("/Users/{id}"), Some(op), &[("if-match", &etag)]).await;
-    assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED, "{}", stale.body);
-    let del = b.send_with(Method::DELETE, &format!("/Users/{id}"), None, &[("if-match", &etag)]).await;
+    assert_ne!(
+        ok.headers.get("etag").and_then(|v| v.to_str().ok()),
+        Some(etag.as_str())
+    );
+    let stale = b
+        .send_with(
+            Method::PATCH,
+            &format!("/Users/{id}"),
+            Some(op),
+            &[("if-match", &etag)],
+        )
+        .await;
+    assert_eq!(
+        stale.status,
+        StatusCode::PRECONDITION_FAILED,
+        "{}",
+        stale.body
+    );
+    let del = b
+        .send_with(
+            Method::DELETE,
+            &format!("/Users/{id}"),
+            None,
+            &[("if-match", &etag)],
+        )
+        .await;
     assert_eq!(del.status, StatusCode::PRECONDITION_FAILED);
     b.stop().await;
 }
@@ -146,9 +241,19 @@ async fn bulk_resolves_bulk_ids_and_honours_fail_on_errors_and_max_operations() 
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let ops = r.body["Operations"].as_array().expect("ops");
     assert_eq!(ops.len(), 3);
-    assert!(ops.iter().all(|o| o["status"] == "201" || o["status"] == "200"), "{}", r.body);
-    let g = b.get("/Groups?filter=displayName%20eq%20%22Bulk%20Group%22").await;
-    assert_eq!(g.body["Resources"][0]["members"].as_array().map(Vec::len), Some(1));
+    assert!(
+        ops.iter()
+            .all(|o| o["status"] == "201" || o["status"] == "200"),
+        "{}",
+        r.body
+    );
+    let g = b
+        .get("/Groups?filter=displayName%20eq%20%22Bulk%20Group%22")
+        .await;
+    assert_eq!(
+        g.body["Resources"][0]["members"].as_array().map(Vec::len),
+        Some(1)
+    );
     let fail = json!({"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],"failOnErrors":1,"Operations":[
         {"method":"POST","path":"/Users","bulkId":"d1","data":common::user("bulk@example.com","B","Ulk")},
         {"method":"POST","path":"/Users","bulkId":"d2","data":common::user("never@example.com","N","Ever")}
@@ -157,7 +262,9 @@ async fn bulk_resolves_bulk_ids_and_honours_fail_on_errors_and_max_operations() 
     let ops = r.body["Operations"].as_array().expect("ops");
     assert_eq!(ops.len(), 1, "stops after the first error: {}", r.body);
     assert_eq!(ops[0]["status"], "409");
-    let many: Vec<Value> = (0..1001).map(|i| json!({"method":"DELETE","path":format!("/Users/{i}")})).collect();
+    let many: Vec<Value> = (0..1001)
+        .map(|i| json!({"method":"DELETE","path":format!("/Users/{i}")}))
+        .collect();
     let r = b.post("/Bulk", json!({"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],"Operations":many})).await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(r.scim_type(), Some("tooMany"));
@@ -176,8 +283,14 @@ async fn discovery_is_read_only_and_me_is_not_implemented() {
     assert_eq!(spc.body["sort"]["supported"], true);
     let schemas = b.get("/Schemas").await;
     assert_eq!(schemas.status, StatusCode::OK);
-    assert!(schemas.body["totalResults"].as_u64().unwrap_or(0) >= 4, "{}", schemas.body);
-    let one = b.get("/Schemas/urn:ietf:params:scim:schemas:core:2.0:User").await;
+    assert!(
+        schemas.body["totalResults"].as_u64().unwrap_or(0) >= 4,
+        "{}",
+        schemas.body
+    );
+    let one = b
+        .get("/Schemas/urn:ietf:params:scim:schemas:core:2.0:User")
+        .await;
     assert_eq!(one.status, StatusCode::OK);
     let rts = b.get("/ResourceTypes").await;
     assert_eq!(rts.body["totalResults"], 2);
@@ -199,19 +312,37 @@ async fn discovery_is_read_only_and_me_is_not_implemented() {
 #[tokio::test]
 async fn built_in_groups_exist_and_cannot_be_deleted_or_renamed() {
     let b = TestBridge::start().await;
-    let r = b.get("/Groups?filter=displayName%20eq%20%22Owners%22").await;
+    let r = b
+        .get("/Groups?filter=displayName%20eq%20%22Owners%22")
+        .await;
     assert_eq!(r.body["totalResults"], 1);
-    let owners = r.body["Resources"][0]["id"].as_str().expect("id").to_owned();
+    let owners = r.body["Resources"][0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
     let del = b.delete(&format!("/Groups/{owners}")).await;
     assert_eq!(del.status, StatusCode::BAD_REQUEST);
     assert_eq!(del.scim_type(), Some("mutability"));
-    let rename = b.patch(&format!("/Groups/{owners}"), patch_op(json!([{"op":"replace","path":"displayName","value":"Bosses"}]))).await;
+    let rename = b
+        .patch(
+            &format!("/Groups/{owners}"),
+            patch_op(json!([{"op":"replace","path":"displayName","value":"Bosses"}])),
+        )
+        .await;
     assert_eq!(rename.status, StatusCode::BAD_REQUEST);
     let u = b.create_user("owner@example.com").await;
-    let add = b.patch(&format!("/Groups/{owners}"), patch_op(json!([{"op":"add","path":"members","value":[{"value":u}]}]))).await;
+    let add = b
+        .patch(
+            &format!("/Groups/{owners}"),
+            patch_op(json!([{"op":"add","path":"members","value":[{"value":u}]}])),
+        )
+        .await;
     assert_eq!(add.status, StatusCode::OK, "{}", add.body);
     let user = b.get(&format!("/Users/{u}")).await;
-    assert_eq!(user.body["urn:keybridge:params:scim:schemas:extension:account:2.0:User"]["role"], "owner");
+    assert_eq!(
+        user.body["urn:keybridge:params:scim:schemas:extension:account:2.0:User"]["role"],
+        "owner"
+    );
     let dup = b.post("/Groups", json!({"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"administrators"})).await;
     assert_eq!(dup.status, StatusCode::CONFLICT);
     b.stop().await;

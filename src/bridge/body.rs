@@ -7,16 +7,29 @@ use keybridge_scim::ScimError;
 use serde_json::Value;
 
 /// Reads and parses a JSON body of at most `max` bytes and `max_depth` nesting levels.
-pub async fn read_json(headers: &HeaderMap, body: Body, max: usize, max_depth: usize) -> Result<Value, ScimError> {
+pub async fn read_json(
+    headers: &HeaderMap,
+    body: Body,
+    max: usize,
+    max_depth: usize,
+) -> Result<Value, ScimError> {
     check_content_type(headers)?;
     let limited = http_body_util::Limited::new(body, max);
     let bytes = match limited.collect().await {
         Ok(c) => c.to_bytes(),
         Err(e) => {
-            if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
-                return Err(ScimError::new(413, None, format!("the request body is larger than the {max} bytes allowed")));
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
+                return Err(ScimError::new(
+                    413,
+                    None,
+                    format!("the request body is larger than the {max} bytes allowed"),
+                ));
             }
-            return Err(ScimError::invalid_syntax("the request body could not be read"));
+            return Err(ScimError::invalid_syntax(
+                "the request body could not be read",
+            ));
         }
     };
     parse_json(&bytes, max_depth)
@@ -26,13 +39,21 @@ pub async fn read_json(headers: &HeaderMap, body: Body, max: usize, max_depth: u
 /// before the parser recurses into it.
 pub fn parse_json(bytes: &[u8], max_depth: usize) -> Result<Value, ScimError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ScimError::invalid_syntax("the request body is empty; send a JSON object"));
+        return Err(ScimError::invalid_syntax(
+            "the request body is empty; send a JSON object",
+        ));
     }
     if nesting_depth(bytes) > max_depth {
-        return Err(ScimError::invalid_syntax(format!("the JSON body is nested deeper than {max_depth} levels")));
+        return Err(ScimError::invalid_syntax(format!(
+            "the JSON body is nested deeper than {max_depth} levels"
+        )));
     }
     serde_json::from_slice(bytes).map_err(|e| {
-        ScimError::invalid_syntax(format!("the request body is not valid JSON: {e} (line {}, column {})", e.line(), e.column()))
+        ScimError::invalid_syntax(format!(
+            "the request body is not valid JSON: {e} (line {}, column {})",
+            e.line(),
+            e.column()
+        ))
     })
 }
 
@@ -65,15 +86,26 @@ fn nesting_depth(bytes: &[u8]) -> usize {
 /// SCIM bodies are `application/scim+json`; plain `application/json` is accepted too (as
 /// real clients send it), and so is a missing header. Anything else is refused.
 fn check_content_type(headers: &HeaderMap) -> Result<(), ScimError> {
-    let Some(value) = headers.get(header::CONTENT_TYPE) else { return Ok(()) };
-    let ct = value.to_str().unwrap_or("").split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let Some(value) = headers.get(header::CONTENT_TYPE) else {
+        return Ok(());
+    };
+    let ct = value
+        .to_str()
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     if ct == "application/scim+json" || ct == "application/json" || ct.ends_with("+json") {
         Ok(())
     } else {
         Err(ScimError::new(
             415,
             Some(keybridge_scim::ScimType::InvalidSyntax),
-            format!("the request body must be application/scim+json (or application/json), not '{ct}'"),
+            format!(
+                "the request body must be application/scim+json (or application/json), not '{ct}'"
+            ),
         ))
     }
 }

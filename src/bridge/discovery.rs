@@ -11,10 +11,20 @@ use super::reply;
 use super::AppState;
 
 fn base(state: &AppState, headers: &HeaderMap) -> String {
-    state.base_url(headers, if state.tls_mode == "none" { "http" } else { "https" })
+    state.base_url(
+        headers,
+        if state.tls_mode == "none" {
+            "http"
+        } else {
+            "https"
+        },
+    )
 }
 
-pub async fn service_provider_config(State(state): State<AppState>, headers: HeaderMap) -> Response {
+pub async fn service_provider_config(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Response {
     let config = ServiceProviderConfig {
         patch: true,
         bulk: BulkConfig {
@@ -22,46 +32,78 @@ pub async fn service_provider_config(State(state): State<AppState>, headers: Hea
             max_operations: state.limits.max_bulk_operations as u64,
             max_payload_size: state.limits.max_bulk_body as u64,
         },
-        filter: FilterConfig { supported: true, max_results: state.limits.max_results },
+        filter: FilterConfig {
+            supported: true,
+            max_results: state.limits.max_results,
+        },
         change_password: false,
         sort: true,
         etag: true,
         documentation_uri: None,
     };
-    reply::json(StatusCode::OK, &schema::service_provider_config_json(&config, &base(&state, &headers)))
+    reply::json(
+        StatusCode::OK,
+        &schema::service_provider_config_json(&config, &base(&state, &headers)),
+    )
 }
 
 pub async fn schemas(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    reply::json(StatusCode::OK, &schema::schemas_json(&base(&state, &headers)))
+    reply::json(
+        StatusCode::OK,
+        &schema::schemas_json(&base(&state, &headers)),
+    )
 }
 
-pub async fn schema_by_id(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+pub async fn schema_by_id(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     match schema::schema_json(&id, &base(&state, &headers)) {
         Some(doc) => reply::json(StatusCode::OK, &doc),
-        None => reply::error(&ScimError::not_found(format!("no schema has the id '{id}'"))),
+        None => reply::error(&ScimError::not_found(format!(
+            "no schema has the id '{id}'"
+        ))),
     }
 }
 
 pub async fn resource_types(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    reply::json(StatusCode::OK, &schema::resource_types_json(&base(&state, &headers)))
+    reply::json(
+        StatusCode::OK,
+        &schema::resource_types_json(&base(&state, &headers)),
+    )
 }
 
-pub async fn resource_type_by_id(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+pub async fn resource_type_by_id(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     match schema::resource_type_json(&id, &base(&state, &headers)) {
         Some(doc) => reply::json(StatusCode::OK, &doc),
-        None => reply::error(&ScimError::not_found(format!("no resource type has the id '{id}'"))),
+        None => reply::error(&ScimError::not_found(format!(
+            "no resource type has the id '{id}'"
+        ))),
     }
 }
 
 /// 405 with a SCIM body for writes to read-only endpoints.
 pub async fn method_not_allowed() -> Response {
-    reply::error(&ScimError::new(405, None, "this endpoint is read-only; use GET"))
+    reply::error(&ScimError::new(
+        405,
+        None,
+        "this endpoint is read-only; use GET",
+    ))
 }
 
 /// `/Me` needs a notion of "the subject of this token", which bearer tokens issued to an
 /// identity provider do not have.
 pub async fn me() -> Response {
-    reply::error(&ScimError::new(501, None, "/Me is not supported: Keybridge tokens belong to an identity provider, not a person"))
+    reply::error(&ScimError::new(
+        501,
+        None,
+        "/Me is not supported: Keybridge tokens belong to an identity provider, not a person",
+    ))
 }
 
 pub async fn not_found() -> Response {

@@ -24,11 +24,16 @@ pub async fn health(State(state): State<AppState>) -> Response {
     let (store_state, counts) = match store {
         Ok((ok, counts)) if ok == "ok" => (json!({"status": "ok"}), counts),
         Ok((problem, counts)) => (json!({"status": "degraded", "detail": problem}), counts),
-        Err(e) => (json!({"status": "down", "detail": e.to_string()}), Vec::new()),
+        Err(e) => (
+            json!({"status": "down", "detail": e.to_string()}),
+            Vec::new(),
+        ),
     };
     let healthy = store_state["status"] == "ok";
-    let people: serde_json::Map<String, serde_json::Value> =
-        counts.into_iter().map(|(s, n)| (s.as_str().to_owned(), json!(n))).collect();
+    let people: serde_json::Map<String, serde_json::Value> = counts
+        .into_iter()
+        .map(|(s, n)| (s.as_str().to_owned(), json!(n)))
+        .collect();
     let body = json!({
         "status": if healthy { "ok" } else { "degraded" },
         "version": env!("CARGO_PKG_VERSION"),
@@ -39,5 +44,12 @@ pub async fn health(State(state): State<AppState>) -> Response {
         },
         "people": people,
     });
-    reply::json(if healthy { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE }, &body)
+    reply::json(
+        if healthy {
+            StatusCode::OK
+        } else {
+            StatusCode::SERVICE_UNAVAILABLE
+        },
+        &body,
+    )
 }

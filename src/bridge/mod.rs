@@ -84,7 +84,10 @@ impl AppState {
         let origin = match &self.public_origin {
             Some(o) => o.clone(),
             None => {
-                let host = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+                let host = headers
+                    .get(axum::http::header::HOST)
+                    .and_then(|h| h.to_str().ok())
+                    .unwrap_or("localhost");
                 format!("{scheme}://{host}")
             }
         };

@@ -12,14 +12,19 @@ pub const SCIM_JSON: &str = "application/scim+json";
 /// A JSON body with the SCIM media type.
 pub fn json(status: StatusCode, body: &Value) -> Response {
     let mut resp = (status, body.to_string()).into_response();
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_JSON));
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_JSON));
     resp
 }
 
 /// A resource with its `ETag` (from `meta.version`).
 pub fn resource(status: StatusCode, body: &Value) -> Response {
     let mut resp = json(status, body);
-    if let Some(v) = body.pointer("/meta/version").and_then(Value::as_str).and_then(|v| HeaderValue::from_str(v).ok()) {
+    if let Some(v) = body
+        .pointer("/meta/version")
+        .and_then(Value::as_str)
+        .and_then(|v| HeaderValue::from_str(v).ok())
+    {
         resp.headers_mut().insert(header::ETAG, v);
     }
     resp

@@ -27,8 +27,16 @@ struct Projection {
 }
 
 impl Projection {
-    fn from_params(rt: ResourceType, params: &HashMap<String, String>) -> Result<Projection, Rejection> {
-        let get = |k: &str| params.iter().find(|(name, _)| name.eq_ignore_ascii_case(k)).map(|(_, v)| v.as_str());
+    fn from_params(
+        rt: ResourceType,
+        params: &HashMap<String, String>,
+    ) -> Result<Projection, Rejection> {
+        let get = |k: &str| {
+            params
+                .iter()
+                .find(|(name, _)| name.eq_ignore_ascii_case(k))
+                .map(|(_, v)| v.as_str())
+        };
         Ok(Projection {
             attributes: match get("attributes") {
                 Some(list) => parse_attribute_list(rt, list)?,
@@ -50,11 +58,17 @@ impl Projection {
 
     /// Whether a group's members will be shown (so they are worth loading).
     fn wants_members(&self) -> bool {
-        let is_members = |p: &AttrPath| p.attr.eq_ignore_ascii_case("members") && p.urn.as_deref().is_none_or(|u| u == CORE_GROUP);
+        let is_members = |p: &AttrPath| {
+            p.attr.eq_ignore_ascii_case("members")
+                && p.urn.as_deref().is_none_or(|u| u == CORE_GROUP)
+        };
         if !self.attributes.is_empty() {
             return self.attributes.iter().any(is_members);
         }
-        !self.excluded.iter().any(|p| is_members(p) && p.sub_attr.is_none())
+        !self
+            .excluded
+            .iter()
+            .any(|p| is_members(p) && p.sub_attr.is_none())
     }
 }
 
@@ -67,7 +81,12 @@ fn scheme_of(state: &AppState) -> &'static str {
 }
 
 fn precondition(headers: &HeaderMap) -> Precondition {
-    Precondition { if_match: headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()).map(str::to_owned) }
+    Precondition {
+        if_match: headers
+            .get(header::IF_MATCH)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+    }
 }
 
 /// `Prefer: return=minimal` asks for no body (RFC 7240); SCIM clients rarely send it.
@@ -76,7 +95,10 @@ fn wants_minimal(headers: &HeaderMap) -> bool {
         .get_all("prefer")
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .any(|v| v.split(',').any(|p| p.trim().eq_ignore_ascii_case("return=minimal")))
+        .any(|v| {
+            v.split(',')
+                .any(|p| p.trim().eq_ignore_ascii_case("return=minimal"))
+        })
 }
 
 fn event_for(rt: ResourceType, lookup: bool) -> &'static str {
@@ -88,46 +110,90 @@ fn event_for(rt: ResourceType, lookup: bool) -> &'static str {
     }
 }
 
-async fn list_with(state: &AppState, actor: &Actor, headers: &HeaderMap, rt: ResourceType, query: Result<ListQuery, keybridge_scim::ScimError>) -> Response {
+async fn list_with(
+    state: &AppState,
+    actor: &Actor,
+    headers: &HeaderMap,
+    rt: ResourceType,
+    query: Result<ListQuery, keybridge_scim::ScimError>,
+) -> Response {
     let query = match query {
         Ok(q) => q,
         Err(e) => {
-            state.directory.record_failure(event_for(rt, true), actor, &e).await;
+            state
+                .directory
+                .record_failure(event_for(rt, true), actor, &e)
+                .await;
             return reply::error(&e);
         }
     };
-    let projection = Projection { attributes: query.attributes.clone(), excluded: query.excluded.clone() };
+    let projection = Projection {
+        attributes: query.attributes.clone(),
+        excluded: query.excluded.clone(),
+    };
     let base = state.base_url(headers, scheme_of(state));
     let request = ListRequest {
         filter: query.filter.clone(),
         start_index: query.start_index,
-        count: query.count.unwrap_or(state.limits.max_results).min(state.limits.max_results),
+        count: query
+            .count
+            .unwrap_or(state.limits.max_results)
+            .min(state.limits.max_results),
         sort_by: query.sort_by.clone(),
         descending: query.descending,
         with_members: projection.wants_members(),
     };
     match state.directory.list(rt, request, &base).await {
         Ok(page) => {
-            let items = page.items.iter().map(|doc| projection.apply(rt, doc)).collect();
-            reply::json(StatusCode::OK, &list_response(page.total, page.start_index, items))
+            let items = page
+                .items
+                .iter()
+                .map(|doc| projection.apply(rt, doc))
+                .collect();
+            reply::json(
+                StatusCode::OK,
+                &list_response(page.total, page.start_index, items),
+            )
         }
         Err(e) => {
             let scim = e.to_scim();
             if scim.status < 500 {
-                state.directory.record_failure(event_for(rt, true), actor, &scim).await;
+                state
+                    .directory
+                    .record_failure(event_for(rt, true), actor, &scim)
+                    .await;
             }
             e.into_response()
         }
     }
 }
 
-pub async fn list(rt: ResourceType, State(state): State<AppState>, Extension(actor): Extension<Actor>, headers: HeaderMap, Query(params): Params) -> Response {
+pub async fn list(
+    rt: ResourceType,
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    headers: HeaderMap,
+    Query(params): Params,
+) -> Response {
     let query = keybridge_scim::list::parse_list_params(rt, &params, state.limits.max_results);
     list_with(&state, &actor, &headers, rt, query).await
 }
 
-pub async fn search(rt: ResourceType, State(state): State<AppState>, Extension(actor): Extension<Actor>, headers: HeaderMap, body: Body) -> Response {
-    let query = match read_json(&headers, body, state.limits.max_body, state.limits.max_json_depth).await {
+pub async fn search(
+    rt: ResourceType,
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let query = match read_json(
+        &headers,
+        body,
+        state.limits.max_body,
+        state.limits.max_json_depth,
+    )
+    .await
+    {
         Ok(json) => keybridge_scim::list::parse_search_request(rt, &json, state.limits.max_results),
         Err(e) => Err(e),
     };
@@ -143,10 +209,21 @@ pub async fn create(
     body: Body,
 ) -> Result<Response, Rejection> {
     let projection = Projection::from_params(rt, &params)?;
-    let json = match read_json(&headers, body, state.limits.max_body, state.limits.max_json_depth).await {
+    let json = match read_json(
+        &headers,
+        body,
+        state.limits.max_body,
+        state.limits.max_json_depth,
+    )
+    .await
+    {
         Ok(j) => j,
         Err(e) => {
-            let event = if rt == ResourceType::User { audit::USER_CREATE } else { audit::GROUP_CREATE };
+            let event = if rt == ResourceType::User {
+                audit::USER_CREATE
+            } else {
+                audit::GROUP_CREATE
+            };
             state.directory.record_failure(event, &actor, &e).await;
             return Err(e.into());
         }
@@ -157,7 +234,11 @@ pub async fn create(
         ResourceType::Group => state.directory.create_group(&actor, json, &base).await?,
     };
     let mut resp = reply::resource(StatusCode::CREATED, &projection.apply(rt, &created));
-    if let Some(loc) = created.pointer("/meta/location").and_then(Value::as_str).and_then(|l| HeaderValue::from_str(l).ok()) {
+    if let Some(loc) = created
+        .pointer("/meta/location")
+        .and_then(Value::as_str)
+        .and_then(|l| HeaderValue::from_str(l).ok())
+    {
         resp.headers_mut().insert(header::LOCATION, loc);
     }
     Ok(resp)
@@ -174,11 +255,25 @@ pub async fn get(
     let base = state.base_url(&headers, scheme_of(&state));
     let doc = match rt {
         ResourceType::User => state.directory.get_user(&id, &base).await?,
-        ResourceType::Group => state.directory.get_group(&id, &base, projection.wants_members()).await?,
+        ResourceType::Group => {
+            state
+                .directory
+                .get_group(&id, &base, projection.wants_members())
+                .await?
+        }
     };
-    let version = doc.pointer("/meta/version").and_then(Value::as_str).unwrap_or("");
-    if let Some(inm) = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
-        let hit = inm.split(',').map(str::trim).any(|t| t == "*" || t.trim_start_matches("W/") == version.trim_start_matches("W/"));
+    let version = doc
+        .pointer("/meta/version")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    if let Some(inm) = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+    {
+        let hit = inm
+            .split(',')
+            .map(str::trim)
+            .any(|t| t == "*" || t.trim_start_matches("W/") == version.trim_start_matches("W/"));
         if hit {
             let mut resp = StatusCode::NOT_MODIFIED.into_response();
             if let Ok(v) = HeaderValue::from_str(version) {
@@ -200,19 +295,37 @@ pub async fn replace(
     body: Body,
 ) -> Result<Response, Rejection> {
     let projection = Projection::from_params(rt, &params)?;
-    let json = match read_json(&headers, body, state.limits.max_body, state.limits.max_json_depth).await {
+    let json = match read_json(
+        &headers,
+        body,
+        state.limits.max_body,
+        state.limits.max_json_depth,
+    )
+    .await
+    {
         Ok(j) => j,
         Err(e) => {
-            state.directory.record_failure(event_for(rt, false), &actor, &e).await;
+            state
+                .directory
+                .record_failure(event_for(rt, false), &actor, &e)
+                .await;
             return Err(e.into());
         }
     };
     let base = state.base_url(&headers, scheme_of(&state));
     let pre = precondition(&headers);
     let doc = match rt {
-        ResourceType::User => state.directory.replace_user(&actor, &id, json, pre, &base).await?,
+        ResourceType::User => {
+            state
+                .directory
+                .replace_user(&actor, &id, json, pre, &base)
+                .await?
+        }
         ResourceType::Group => {
-            state.directory.replace_group(&actor, &id, json, pre, &base, projection.wants_members()).await?
+            state
+                .directory
+                .replace_group(&actor, &id, json, pre, &base, projection.wants_members())
+                .await?
         }
     };
     Ok(reply::resource(StatusCode::OK, &projection.apply(rt, &doc)))
@@ -228,13 +341,21 @@ pub async fn patch(
     body: Body,
 ) -> Result<Response, Rejection> {
     let projection = Projection::from_params(rt, &params)?;
-    let ops = match read_json(&headers, body, state.limits.max_body, state.limits.max_json_depth)
-        .await
-        .and_then(|json| keybridge_scim::patch::parse_patch(&json))
+    let ops = match read_json(
+        &headers,
+        body,
+        state.limits.max_body,
+        state.limits.max_json_depth,
+    )
+    .await
+    .and_then(|json| keybridge_scim::patch::parse_patch(&json))
     {
         Ok(ops) => ops,
         Err(e) => {
-            state.directory.record_failure(event_for(rt, false), &actor, &e).await;
+            state
+                .directory
+                .record_failure(event_for(rt, false), &actor, &e)
+                .await;
             return Err(e.into());
         }
     };
@@ -242,15 +363,27 @@ pub async fn patch(
     let pre = precondition(&headers);
     let minimal = wants_minimal(&headers);
     let doc = match rt {
-        ResourceType::User => state.directory.patch_user(&actor, &id, ops, pre, &base).await?,
+        ResourceType::User => {
+            state
+                .directory
+                .patch_user(&actor, &id, ops, pre, &base)
+                .await?
+        }
         ResourceType::Group => {
             let with_members = !minimal && projection.wants_members();
-            state.directory.patch_group(&actor, &id, ops, pre, &base, with_members).await?
+            state
+                .directory
+                .patch_group(&actor, &id, ops, pre, &base, with_members)
+                .await?
         }
     };
     if minimal {
         let mut resp = StatusCode::NO_CONTENT.into_response();
-        if let Some(v) = doc.pointer("/meta/version").and_then(Value::as_str).and_then(|v| HeaderValue::from_str(v).ok()) {
+        if let Some(v) = doc
+            .pointer("/meta/version")
+            .and_then(Value::as_str)
+            .and_then(|v| HeaderValue::from_str(v).ok())
+        {
             resp.headers_mut().insert(header::ETAG, v);
         }
         return Ok(resp);
@@ -275,30 +408,63 @@ pub async fn delete(
 
 /// `POST /.search` at the root (RFC 7644 §3.4.3): Users then Groups, paged as one list.
 /// A filter or attribute that only one resource type knows selects from that type only.
-pub async fn search_root(State(state): State<AppState>, Extension(actor): Extension<Actor>, headers: HeaderMap, body: Body) -> Response {
-    let json = match read_json(&headers, body, state.limits.max_body, state.limits.max_json_depth).await {
+pub async fn search_root(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let json = match read_json(
+        &headers,
+        body,
+        state.limits.max_body,
+        state.limits.max_json_depth,
+    )
+    .await
+    {
         Ok(j) => j,
         Err(e) => return reply::error(&e),
     };
     let max = state.limits.max_results;
-    let parsed: Vec<(ResourceType, Result<ListQuery, keybridge_scim::ScimError>)> = [ResourceType::User, ResourceType::Group]
-        .into_iter()
-        .map(|rt| (rt, keybridge_scim::list::parse_search_request(rt, &json, max)))
+    let parsed: Vec<(ResourceType, Result<ListQuery, keybridge_scim::ScimError>)> =
+        [ResourceType::User, ResourceType::Group]
+            .into_iter()
+            .map(|rt| {
+                (
+                    rt,
+                    keybridge_scim::list::parse_search_request(rt, &json, max),
+                )
+            })
+            .collect();
+    let usable: Vec<(ResourceType, ListQuery)> = parsed
+        .iter()
+        .filter_map(|(rt, q)| q.as_ref().ok().map(|q| (*rt, q.clone())))
         .collect();
-    let usable: Vec<(ResourceType, ListQuery)> = parsed.iter().filter_map(|(rt, q)| q.as_ref().ok().map(|q| (*rt, q.clone()))).collect();
     if usable.is_empty() {
-        let e = parsed.into_iter().find_map(|(_, q)| q.err()).unwrap_or_else(|| keybridge_scim::ScimError::invalid_filter("bad search"));
-        state.directory.record_failure(audit::USER_LOOKUP, &actor, &e).await;
+        let e = parsed
+            .into_iter()
+            .find_map(|(_, q)| q.err())
+            .unwrap_or_else(|| keybridge_scim::ScimError::invalid_filter("bad search"));
+        state
+            .directory
+            .record_failure(audit::USER_LOOKUP, &actor, &e)
+            .await;
         return reply::error(&e);
     }
     let base = state.base_url(&headers, scheme_of(&state));
-    let (start, count) = (usable[0].1.start_index.max(1), usable[0].1.count.unwrap_or(max).min(max));
+    let (start, count) = (
+        usable[0].1.start_index.max(1),
+        usable[0].1.count.unwrap_or(max).min(max),
+    );
     let mut total = 0u64;
     let mut items = Vec::new();
     // `skip` counts how many matches precede the page across the types seen so far.
     let mut skip = start - 1;
     for (rt, query) in usable {
-        let projection = Projection { attributes: query.attributes.clone(), excluded: query.excluded.clone() };
+        let projection = Projection {
+            attributes: query.attributes.clone(),
+            excluded: query.excluded.clone(),
+        };
         let remaining = count.saturating_sub(items.len() as u64);
         let request = ListRequest {
             filter: query.filter.clone(),

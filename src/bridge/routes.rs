@@ -16,33 +16,76 @@ type Params = Query<HashMap<String, String>>;
 
 /// `/Users` or `/Groups` and their resources.
 fn resource_routes(rt: ResourceType) -> Router<AppState> {
-    let collection = get(move |s: State<AppState>, a: Extension<Actor>, h: HeaderMap, q: Params| resources::list(rt, s, a, h, q))
-        .post(move |s: State<AppState>, a: Extension<Actor>, h: HeaderMap, q: Params, b: Body| resources::create(rt, s, a, h, q, b))
-        .fallback(discovery::method_not_allowed);
-    let search = post(move |s: State<AppState>, a: Extension<Actor>, h: HeaderMap, b: Body| resources::search(rt, s, a, h, b));
-    let item = get(move |s: State<AppState>, p: Path<String>, h: HeaderMap, q: Params| resources::get(rt, s, p, h, q))
-        .put(move |s: State<AppState>, a: Extension<Actor>, p: Path<String>, h: HeaderMap, q: Params, b: Body| {
-            resources::replace(rt, s, a, p, h, q, b)
-        })
-        .patch(move |s: State<AppState>, a: Extension<Actor>, p: Path<String>, h: HeaderMap, q: Params, b: Body| {
-            resources::patch(rt, s, a, p, h, q, b)
-        })
-        .delete(move |s: State<AppState>, a: Extension<Actor>, p: Path<String>, h: HeaderMap| resources::delete(rt, s, a, p, h));
-    Router::new().route("/", collection).route("/.search", search).route("/{id}", item)
+    let collection = get(
+        move |s: State<AppState>, a: Extension<Actor>, h: HeaderMap, q: Params| {
+            resources::list(rt, s, a, h, q)
+        },
+    )
+    .post(
+        move |s: State<AppState>, a: Extension<Actor>, h: HeaderMap, q: Params, b: Body| {
+            resources::create(rt, s, a, h, q, b)
+        },
+    )
+    .fallback(discovery::method_not_allowed);
+    let search = post(
+        move |s: State<AppState>, a: Extension<Actor>, h: HeaderMap, b: Body| {
+            resources::search(rt, s, a, h, b)
+        },
+    );
+    let item = get(
+        move |s: State<AppState>, p: Path<String>, h: HeaderMap, q: Params| {
+            resources::get(rt, s, p, h, q)
+        },
+    )
+    .put(
+        move |s: State<AppState>,
+              a: Extension<Actor>,
+              p: Path<String>,
+              h: HeaderMap,
+              q: Params,
+              b: Body| { resources::replace(rt, s, a, p, h, q, b) },
+    )
+    .patch(
+        move |s: State<AppState>,
+              a: Extension<Actor>,
+              p: Path<String>,
+              h: HeaderMap,
+              q: Params,
+              b: Body| { resources::patch(rt, s, a, p, h, q, b) },
+    )
+    .delete(
+        move |s: State<AppState>, a: Extension<Actor>, p: Path<String>, h: HeaderMap| {
+            resources::delete(rt, s, a, p, h)
+        },
+    );
+    Router::new()
+        .route("/", collection)
+        .route("/.search", search)
+        .route("/{id}", item)
 }
 
 /// The SCIM API, mounted under each base path.
 fn scim_api() -> Router<AppState> {
-    let read_only = |r: axum::routing::MethodRouter<AppState>| r.fallback(discovery::method_not_allowed);
+    let read_only =
+        |r: axum::routing::MethodRouter<AppState>| r.fallback(discovery::method_not_allowed);
     Router::new()
-        .route("/ServiceProviderConfig", read_only(get(discovery::service_provider_config)))
+        .route(
+            "/ServiceProviderConfig",
+            read_only(get(discovery::service_provider_config)),
+        )
         .route("/Schemas", read_only(get(discovery::schemas)))
         .route("/Schemas/{id}", read_only(get(discovery::schema_by_id)))
         .route("/ResourceTypes", read_only(get(discovery::resource_types)))
-        .route("/ResourceTypes/{id}", read_only(get(discovery::resource_type_by_id)))
+        .route(
+            "/ResourceTypes/{id}",
+            read_only(get(discovery::resource_type_by_id)),
+        )
         .nest("/Users", resource_routes(ResourceType::User))
         .nest("/Groups", resource_routes(ResourceType::Group))
-        .route("/Bulk", post(bulk::bulk).fallback(discovery::method_not_allowed))
+        .route(
+            "/Bulk",
+            post(bulk::bulk).fallback(discovery::method_not_allowed),
+        )
         .route("/.search", post(resources::search_root))
         .route("/Me", any(discovery::me))
         .route("/Me/{*rest}", any(discovery::me))
@@ -56,7 +99,10 @@ pub fn router(state: AppState) -> Router {
         .nest("/scim/v2", scim_api())
         .nest("/scim", scim_api())
         .route("/health", get(health::health))
-        .layer(middleware::from_fn_with_state(state.clone(), auth::require_token));
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_token,
+        ));
     Router::new()
         .route("/ping", get(health::ping))
         .merge(authenticated)

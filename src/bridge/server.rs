@@ -23,7 +23,10 @@ use crate::tokens::TokenVerifier;
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: SocketAddr, source: std::io::Error },
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Tls(#[from] TlsError),
 }
@@ -58,12 +61,25 @@ impl RunningBridge {
 }
 
 /// Starts serving `directory` as `config` says.
-pub async fn serve(config: BridgeConfig, directory: Directory) -> Result<RunningBridge, ServeError> {
-    let hostname = config.hostname.clone().unwrap_or_else(|| config.listen.ip().to_string());
+pub async fn serve(
+    config: BridgeConfig,
+    directory: Directory,
+) -> Result<RunningBridge, ServeError> {
+    let hostname = config
+        .hostname
+        .clone()
+        .unwrap_or_else(|| config.listen.ip().to_string());
     let tls = tls::server_config(&config.tls, &config.data_dir, &hostname)?;
-    let listener =
-        TcpListener::bind(config.listen).await.map_err(|source| ServeError::Bind { addr: config.listen, source })?;
-    let local_addr = listener.local_addr().map_err(|source| ServeError::Bind { addr: config.listen, source })?;
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| ServeError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+    let local_addr = listener.local_addr().map_err(|source| ServeError::Bind {
+        addr: config.listen,
+        source,
+    })?;
     let scheme = if tls.is_some() { "https" } else { "http" };
     let host_for_url = match &config.hostname {
         Some(h) => h.clone(),
@@ -74,7 +90,11 @@ pub async fn serve(config: BridgeConfig, directory: Directory) -> Result<Running
     let origin = if local_addr.port() == default_port {
         format!("{scheme}://{}", bracket(&host_for_url))
     } else {
-        format!("{scheme}://{}:{}", bracket(&host_for_url), local_addr.port())
+        format!(
+            "{scheme}://{}:{}",
+            bracket(&host_for_url),
+            local_addr.port()
+        )
     };
     let state = AppState {
         directory: directory.clone(),
@@ -95,8 +115,14 @@ pub async fn serve(config: BridgeConfig, directory: Directory) -> Result<Running
     let task = tokio::spawn(async move {
         let graceful = GracefulShutdown::new();
         let mut builder = auto::Builder::new(TokioExecutor::new());
-        builder.http1().timer(TokioTimer::new()).header_read_timeout(HEADER_TIMEOUT);
-        builder.http2().timer(TokioTimer::new()).max_concurrent_streams(256);
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(HEADER_TIMEOUT);
+        builder
+            .http2()
+            .timer(TokioTimer::new())
+            .max_concurrent_streams(256);
         loop {
             let (stream, peer) = tokio::select! {
                 _ = stopped.changed() => break,
@@ -123,30 +149,45 @@ pub async fn serve(config: BridgeConfig, directory: Directory) -> Result<Running
                 let _permit = permit;
                 match acceptor {
                     Some(acceptor) => {
-                        let tls_stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-                            Ok(Ok(s)) => s,
-                            Ok(Err(e)) => {
-                                tracing::debug!(%peer, error = %e, "TLS handshake failed");
-                                return;
-                            }
-                            Err(_) => return,
-                        };
-                        let conn = builder.serve_connection_with_upgrades(TokioIo::new(tls_stream), service);
+                        let tls_stream =
+                            match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream))
+                                .await
+                            {
+                                Ok(Ok(s)) => s,
+                                Ok(Err(e)) => {
+                                    tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                                    return;
+                                }
+                                Err(_) => return,
+                            };
+                        let conn = builder
+                            .serve_connection_with_upgrades(TokioIo::new(tls_stream), service);
                         let _ = watcher.watch(conn.into_owned()).await;
                     }
                     None => {
-                        let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                        let conn =
+                            builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
                         let _ = watcher.watch(conn.into_owned()).await;
                     }
                 }
             });
         }
         drop(listener);
-        if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown()).await.is_err() {
-            tracing::warn!("some connections were still open after {DRAIN_TIMEOUT:?}; closing them");
+        if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "some connections were still open after {DRAIN_TIMEOUT:?}; closing them"
+            );
         }
     });
-    Ok(RunningBridge { local_addr, base_url: format!("{origin}/scim/v2"), stop, task })
+    Ok(RunningBridge {
+        local_addr,
+        base_url: format!("{origin}/scim/v2"),
+        stop,
+        task,
+    })
 }
 
 fn bracket(host: &str) -> String {

@@ -49,7 +49,11 @@ pub fn run_expr(args: &ExprArgs) -> anyhow::Result<ExitCode> {
 pub fn run_map(args: &MapArgs) -> anyhow::Result<ExitCode> {
     let jc_user = read(&args.jc_user)?;
     let provider = args.provider_user.as_ref().map(read).transpose()?;
-    let table = if args.table == "default" { None } else { Some(read(&PathBuf::from(&args.table))?) };
+    let table = if args.table == "default" {
+        None
+    } else {
+        Some(read(&PathBuf::from(&args.table))?)
+    };
     match keybridge::mapping::map_command(&jc_user, provider.as_deref(), table.as_deref()) {
         Ok(out) => {
             println!("{out}");

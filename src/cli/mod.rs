@@ -57,11 +57,15 @@ pub fn data_dir(cli: &Cli) -> anyhow::Result<PathBuf> {
     }
     dirs::data_dir()
         .map(|d| d.join("Keybridge"))
-        .ok_or_else(|| anyhow::anyhow!("cannot find this platform's data directory; pass --data-dir"))
+        .ok_or_else(|| {
+            anyhow::anyhow!("cannot find this platform's data directory; pass --data-dir")
+        })
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {

@@ -23,7 +23,13 @@ pub enum PeopleCommand {
 
 pub async fn run(cli: &Cli, cmd: &PeopleCommand) -> anyhow::Result<ExitCode> {
     let data_dir = super::data_dir(cli)?;
-    let store = Store::open(&data_dir, StoreOptions { readers: 1, ..Default::default() })?;
+    let store = Store::open(
+        &data_dir,
+        StoreOptions {
+            readers: 1,
+            ..Default::default()
+        },
+    )?;
     let directory = Directory::open(store.clone()).await?;
     let base = "keybridge:/scim/v2";
     let result = match cmd {
@@ -38,7 +44,14 @@ pub async fn run(cli: &Cli, cmd: &PeopleCommand) -> anyhow::Result<ExitCode> {
                 let page = directory
                     .list(
                         ResourceType::User,
-                        ListRequest { filter: None, start_index: start, count: 500, sort_by: None, descending: false, with_members: false },
+                        ListRequest {
+                            filter: None,
+                            start_index: start,
+                            count: 500,
+                            sort_by: None,
+                            descending: false,
+                            with_members: false,
+                        },
                         base,
                     )
                     .await
@@ -49,7 +62,12 @@ pub async fn run(cli: &Cli, cmd: &PeopleCommand) -> anyhow::Result<ExitCode> {
                         .and_then(|k| k.get("state"))
                         .and_then(Value::as_str)
                         .unwrap_or("?");
-                    println!("{}\t{}\t{}", p["userName"].as_str().unwrap_or(""), state, p["id"].as_str().unwrap_or(""));
+                    println!(
+                        "{}\t{}\t{}",
+                        p["userName"].as_str().unwrap_or(""),
+                        state,
+                        p["id"].as_str().unwrap_or("")
+                    );
                 }
                 start += page.items.len() as u64;
                 if page.items.is_empty() || start > page.total {

@@ -48,7 +48,9 @@ pub enum TlsChoice {
 fn init_logging(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("KEYBRIDGE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if json {
         builder.json().init();
     } else {
@@ -88,7 +90,10 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let has_token = verifier.any().await.unwrap_or(false);
     tracing::info!(listen = %running.local_addr, data_dir = %data_dir.display(), "bridge is serving");
     println!("Keybridge is serving SCIM 2.0.");
-    println!("Base URL (paste into JumpCloud's Provisioning tab): {}", running.base_url);
+    println!(
+        "Base URL (paste into JumpCloud's Provisioning tab): {}",
+        running.base_url
+    );
     if !has_token {
         println!(
             "No bearer token exists yet: run `keybridge --data-dir {} token issue --name jumpcloud` and paste the token it prints.",

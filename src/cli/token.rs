@@ -22,7 +22,10 @@ pub enum TokenCommand {
     Revoke { name: String },
 }
 
-fn secret_store(cli: &Cli, data_dir: &std::path::Path) -> anyhow::Result<Option<Box<dyn SecretStore>>> {
+fn secret_store(
+    cli: &Cli,
+    data_dir: &std::path::Path,
+) -> anyhow::Result<Option<Box<dyn SecretStore>>> {
     Ok(match cli.secrets {
         SecretsChoice::File => Some(Box::new(keybridge::secrets::FileStore::open(data_dir)?)),
         SecretsChoice::Keychain => {
@@ -43,7 +46,13 @@ fn secret_store(cli: &Cli, data_dir: &std::path::Path) -> anyhow::Result<Option<
 
 pub async fn run(cli: &Cli, cmd: &TokenCommand) -> anyhow::Result<ExitCode> {
     let data_dir = super::data_dir(cli)?;
-    let store = Store::open(&data_dir, StoreOptions { readers: 1, ..Default::default() })?;
+    let store = Store::open(
+        &data_dir,
+        StoreOptions {
+            readers: 1,
+            ..Default::default()
+        },
+    )?;
     let result = match cmd {
         TokenCommand::Issue { name } => {
             let token = tokens::issue(&store, name).await?;
@@ -65,7 +74,12 @@ pub async fn run(cli: &Cli, cmd: &TokenCommand) -> anyhow::Result<ExitCode> {
                 eprintln!("No tokens. Issue one with `keybridge token issue --name NAME`.");
             }
             for r in rows {
-                println!("{}\tcreated {}\tlast used {}", r.name, r.created, r.last_used.as_deref().unwrap_or("never"));
+                println!(
+                    "{}\tcreated {}\tlast used {}",
+                    r.name,
+                    r.created,
+                    r.last_used.as_deref().unwrap_or("never")
+                );
             }
             Ok(())
         }

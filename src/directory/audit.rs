@@ -27,20 +27,40 @@ pub struct Subject {
 
 impl Subject {
     pub fn user(id: &str, name: &str) -> Subject {
-        Subject { resource_type: Some("User"), id: Some(id.to_owned()), name: Some(name.to_owned()) }
+        Subject {
+            resource_type: Some("User"),
+            id: Some(id.to_owned()),
+            name: Some(name.to_owned()),
+        }
     }
     pub fn group(id: &str, name: &str) -> Subject {
-        Subject { resource_type: Some("Group"), id: Some(id.to_owned()), name: Some(name.to_owned()) }
+        Subject {
+            resource_type: Some("Group"),
+            id: Some(id.to_owned()),
+            name: Some(name.to_owned()),
+        }
     }
     pub fn users() -> Subject {
-        Subject { resource_type: Some("User"), ..Default::default() }
+        Subject {
+            resource_type: Some("User"),
+            ..Default::default()
+        }
     }
     pub fn groups() -> Subject {
-        Subject { resource_type: Some("Group"), ..Default::default() }
+        Subject {
+            resource_type: Some("Group"),
+            ..Default::default()
+        }
     }
 }
 
-pub fn success(conn: &Connection, name: &str, subject: Subject, attributes: Vec<String>, actor: &str) -> Result<(), StoreError> {
+pub fn success(
+    conn: &Connection,
+    name: &str,
+    subject: Subject,
+    attributes: Vec<String>,
+    actor: &str,
+) -> Result<(), StoreError> {
     events::insert(
         conn,
         &Event {
@@ -60,7 +80,14 @@ pub fn success(conn: &Connection, name: &str, subject: Subject, attributes: Vec<
     Ok(())
 }
 
-pub fn failure(conn: &Connection, name: &str, subject: Subject, actor: &str, status: u16, detail: &str) -> Result<(), StoreError> {
+pub fn failure(
+    conn: &Connection,
+    name: &str,
+    subject: Subject,
+    actor: &str,
+    status: u16,
+    detail: &str,
+) -> Result<(), StoreError> {
     events::insert(
         conn,
         &Event {
@@ -82,5 +109,7 @@ pub fn failure(conn: &Connection, name: &str, subject: Subject, actor: &str, sta
 
 /// Top-level attribute names of a document, for the event's `attributes`.
 pub fn attribute_names(doc: &serde_json::Value) -> Vec<String> {
-    doc.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default()
+    doc.as_object()
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default()
 }

@@ -19,7 +19,10 @@ use crate::store::{now_timestamp, people};
 
 /// Creates Owners and Administrators when the store is new.
 pub(super) fn ensure_builtin_groups(conn: &Connection) -> Result<(), DirectoryError> {
-    for (kind, name) in [(GroupKind::Owners, "Owners"), (GroupKind::Administrators, "Administrators")] {
+    for (kind, name) in [
+        (GroupKind::Owners, "Owners"),
+        (GroupKind::Administrators, "Administrators"),
+    ] {
         if groups::by_kind(conn, kind)?.is_some() {
             continue;
         }
@@ -44,21 +47,41 @@ pub(super) fn ensure_builtin_groups(conn: &Connection) -> Result<(), DirectoryEr
 
 impl Directory {
     /// `POST /Groups`.
-    pub async fn create_group(&self, actor: &Actor, body: Value, base: &str) -> Result<Value, DirectoryError> {
+    pub async fn create_group(
+        &self,
+        actor: &Actor,
+        body: Value,
+        base: &str,
+    ) -> Result<Value, DirectoryError> {
         let group = match keybridge_scim::resource::normalize_group(&body) {
             Ok(g) => g,
-            Err(e) => return Err(self.reject(audit::GROUP_CREATE, Subject::groups(), actor, e).await),
+            Err(e) => {
+                return Err(self
+                    .reject(audit::GROUP_CREATE, Subject::groups(), actor, e)
+                    .await)
+            }
         };
         let (actor, base) = (actor.0.clone(), base.to_owned());
         self.store
             .write(move |conn| {
-                audited(conn, audit::GROUP_CREATE, Subject::groups(), &actor, |conn| create(conn, group, &actor, &base))
+                audited(
+                    conn,
+                    audit::GROUP_CREATE,
+                    Subject::groups(),
+                    &actor,
+                    |conn| create(conn, group, &actor, &base),
+                )
             })
             .await
     }
 
     /// `GET /Groups/{id}`.
-    pub async fn get_group(&self, id: &str, base: &str, with_members: bool) -> Result<Value, DirectoryError> {
+    pub async fn get_group(
+        &self,
+        id: &str,
+        base: &str,
+        with_members: bool,
+    ) -> Result<Value, DirectoryError> {
         let (id, base) = (id.to_owned(), base.to_owned());
         self.store
             .read(move |conn| {
@@ -79,7 +102,11 @@ impl Directory {
         base: &str,
         with_members: bool,
     ) -> Result<Value, DirectoryError> {
-        let subject = Subject { resource_type: Some("Group"), id: Some(id.to_owned()), name: None };
+        let subject = Subject {
+            resource_type: Some("Group"),
+            id: Some(id.to_owned()),
+            name: None,
+        };
         let group = match keybridge_scim::resource::normalize_group(&body) {
             Ok(g) => g,
             Err(e) => return Err(self.reject(audit::GROUP_UPDATE, subject, actor, e).await),
@@ -110,7 +137,11 @@ impl Directory {
         base: &str,
         with_members: bool,
     ) -> Result<Value, DirectoryError> {
-        let subject = Subject { resource_type: Some("Group"), id: Some(id.to_owned()), name: None };
+        let subject = Subject {
+            resource_type: Some("Group"),
+            id: Some(id.to_owned()),
+            name: None,
+        };
         let (actor, base, id) = (actor.0.clone(), base.to_owned(), id.to_owned());
         self.store
             .write(move |conn| {
@@ -119,15 +150,32 @@ impl Directory {
                     check_precondition(&pre, row.version)?;
                     let mut doc = row.doc.clone();
                     let outcome = apply_patch(ResourceType::Group, &mut doc, &ops)?;
-                    change(conn, row, doc, outcome.member_changes, &actor, &base, with_members)
+                    change(
+                        conn,
+                        row,
+                        doc,
+                        outcome.member_changes,
+                        &actor,
+                        &base,
+                        with_members,
+                    )
                 })
             })
             .await
     }
 
     /// `DELETE /Groups/{id}`. Built-in groups cannot be deleted.
-    pub async fn delete_group(&self, actor: &Actor, id: &str, pre: Precondition) -> Result<(), DirectoryError> {
-        let subject = Subject { resource_type: Some("Group"), id: Some(id.to_owned()), name: None };
+    pub async fn delete_group(
+        &self,
+        actor: &Actor,
+        id: &str,
+        pre: Precondition,
+    ) -> Result<(), DirectoryError> {
+        let subject = Subject {
+            resource_type: Some("Group"),
+            id: Some(id.to_owned()),
+            name: None,
+        };
         let (actor, id) = (actor.0.clone(), id.to_owned());
         self.store
             .write(move |conn| {
@@ -142,7 +190,13 @@ impl Directory {
                         .into());
                     }
                     groups::delete(conn, row.seq)?;
-                    audit::success(conn, audit::GROUP_DELETE, Subject::group(&row.id, &row.display_name), vec![], &actor)?;
+                    audit::success(
+                        conn,
+                        audit::GROUP_DELETE,
+                        Subject::group(&row.id, &row.display_name),
+                        vec![],
+                        &actor,
+                    )?;
                     Ok(())
                 })
             })
@@ -155,13 +209,22 @@ pub(super) fn not_found(id: &str) -> DirectoryError {
 }
 
 fn display_name_of(doc: &Value) -> Result<String, DirectoryError> {
-    match doc.get("displayName").and_then(Value::as_str).map(str::trim) {
+    match doc
+        .get("displayName")
+        .and_then(Value::as_str)
+        .map(str::trim)
+    {
         Some(n) if !n.is_empty() => Ok(n.to_owned()),
         _ => Err(ScimError::invalid_value("displayName is required and cannot be empty").into()),
     }
 }
 
-fn ensure_unique_name(conn: &Connection, key: &str, name: &str, own_seq: Option<i64>) -> Result<(), DirectoryError> {
+fn ensure_unique_name(
+    conn: &Connection,
+    key: &str,
+    name: &str,
+    own_seq: Option<i64>,
+) -> Result<(), DirectoryError> {
     if let Some(other) = groups::by_name_key(conn, key)? {
         if Some(other.seq) != own_seq {
             return Err(ScimError::uniqueness(format!(
@@ -174,7 +237,12 @@ fn ensure_unique_name(conn: &Connection, key: &str, name: &str, own_seq: Option<
     Ok(())
 }
 
-fn create(conn: &Connection, group: NormalizedGroup, actor: &str, base: &str) -> Result<Value, DirectoryError> {
+fn create(
+    conn: &Connection,
+    group: NormalizedGroup,
+    actor: &str,
+    base: &str,
+) -> Result<Value, DirectoryError> {
     let name = display_name_of(&group.doc)?;
     let key = username_key(&name);
     ensure_unique_name(conn, &key, &name, None)?;
@@ -184,7 +252,11 @@ fn create(conn: &Connection, group: NormalizedGroup, actor: &str, base: &str) ->
         id: uuid::Uuid::new_v4().to_string(),
         display_name: name.clone(),
         display_name_key: key,
-        external_id: group.doc.get("externalId").and_then(Value::as_str).map(str::to_owned),
+        external_id: group
+            .doc
+            .get("externalId")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
         kind: GroupKind::Custom,
         managed: true,
         doc: group.doc,
@@ -200,7 +272,13 @@ fn create(conn: &Connection, group: NormalizedGroup, actor: &str, base: &str) ->
         }
         apply_member_changes(conn, row.seq, vec![MemberChange::Add(ids)])?;
     }
-    audit::success(conn, audit::GROUP_CREATE, Subject::group(&row.id, &name), attributes, actor)?;
+    audit::success(
+        conn,
+        audit::GROUP_CREATE,
+        Subject::group(&row.id, &name),
+        attributes,
+        actor,
+    )?;
     Ok(render::group(conn, &row, base, true)?)
 }
 
@@ -216,7 +294,11 @@ fn change(
     let name = display_name_of(&doc)?;
     if name != row.display_name {
         if render::is_protected(row.kind) {
-            return Err(ScimError::mutability(format!("'{}' is a built-in group and cannot be renamed", row.display_name)).into());
+            return Err(ScimError::mutability(format!(
+                "'{}' is a built-in group and cannot be renamed",
+                row.display_name
+            ))
+            .into());
         }
         let key = username_key(&name);
         ensure_unique_name(conn, &key, &name, Some(row.seq))?;
@@ -228,24 +310,38 @@ fn change(
         attributes.push("members".into());
     }
     apply_member_changes(conn, row.seq, member_changes)?;
-    row.external_id = doc.get("externalId").and_then(Value::as_str).map(str::to_owned);
+    row.external_id = doc
+        .get("externalId")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     row.doc = doc;
     // Writing to a group through SCIM takes it over: from now on the provider manages it.
     row.managed = true;
     row.version += 1;
     row.modified = now_timestamp();
     groups::update(conn, &row)?;
-    audit::success(conn, audit::GROUP_UPDATE, Subject::group(&row.id, &name), attributes, actor)?;
+    audit::success(
+        conn,
+        audit::GROUP_UPDATE,
+        Subject::group(&row.id, &name),
+        attributes,
+        actor,
+    )?;
     Ok(render::group(conn, &row, base, with_members)?)
 }
 
 fn person_seq(conn: &Connection, id: &str) -> Result<i64, DirectoryError> {
-    people::seq_of(conn, id)?
-        .ok_or_else(|| ScimError::invalid_value(format!("cannot add member '{id}': no person has that id")).into())
+    people::seq_of(conn, id)?.ok_or_else(|| {
+        ScimError::invalid_value(format!("cannot add member '{id}': no person has that id")).into()
+    })
 }
 
 /// Applies membership changes in request order, one row each.
-fn apply_member_changes(conn: &Connection, group_seq: i64, changes: Vec<MemberChange>) -> Result<(), DirectoryError> {
+fn apply_member_changes(
+    conn: &Connection,
+    group_seq: i64,
+    changes: Vec<MemberChange>,
+) -> Result<(), DirectoryError> {
     for change in changes {
         match change {
             MemberChange::Add(ids) => {
@@ -266,9 +362,14 @@ fn apply_member_changes(conn: &Connection, group_seq: i64, changes: Vec<MemberCh
                 groups::clear_members(conn, group_seq)?;
             }
             MemberChange::Replace(ids) => {
-                let wanted = ids.iter().map(|id| person_seq(conn, id)).collect::<Result<std::collections::HashSet<_>, _>>()?;
-                let current: std::collections::HashSet<i64> =
-                    groups::members(conn, group_seq)?.into_iter().map(|(seq, _, _)| seq).collect();
+                let wanted = ids
+                    .iter()
+                    .map(|id| person_seq(conn, id))
+                    .collect::<Result<std::collections::HashSet<_>, _>>()?;
+                let current: std::collections::HashSet<i64> = groups::members(conn, group_seq)?
+                    .into_iter()
+                    .map(|(seq, _, _)| seq)
+                    .collect();
                 for seq in current.difference(&wanted) {
                     groups::remove_member(conn, group_seq, *seq)?;
                 }
@@ -292,9 +393,12 @@ fn apply_member_changes(conn: &Connection, group_seq: i64, changes: Vec<MemberCh
 fn member_matches(filter: &Filter, id: &str, display: Option<&str>) -> bool {
     let doc = json!({"members": [{"value": id, "display": display, "type": "User"}]});
     let whole = Filter::ValuePath {
-        attr: AttrPath { urn: Some(CORE_GROUP.into()), attr: "members".into(), sub_attr: None },
+        attr: AttrPath {
+            urn: Some(CORE_GROUP.into()),
+            attr: "members".into(),
+            sub_attr: None,
+        },
         filter: Box::new(filter.clone()),
     };
     whole.matches(ResourceType::Group, &doc)
 }
-

@@ -33,13 +33,25 @@ pub struct ListPage {
 }
 
 impl Directory {
-    pub async fn list(&self, rt: ResourceType, req: ListRequest, base: &str) -> Result<ListPage, DirectoryError> {
+    pub async fn list(
+        &self,
+        rt: ResourceType,
+        req: ListRequest,
+        base: &str,
+    ) -> Result<ListPage, DirectoryError> {
         let base = base.to_owned();
-        self.store.read(move |conn| list_in(conn, rt, &req, &base)).await
+        self.store
+            .read(move |conn| list_in(conn, rt, &req, &base))
+            .await
     }
 }
 
-fn list_in(conn: &rusqlite::Connection, rt: ResourceType, req: &ListRequest, base: &str) -> Result<ListPage, DirectoryError> {
+fn list_in(
+    conn: &rusqlite::Connection,
+    rt: ResourceType,
+    req: &ListRequest,
+    base: &str,
+) -> Result<ListPage, DirectoryError> {
     let lookup = schema_info::lookup(rt);
     let (table, columns) = match rt {
         ResourceType::User => ("people", people::COLUMNS),
@@ -60,7 +72,11 @@ fn list_in(conn: &rusqlite::Connection, rt: ResourceType, req: &ListRequest, bas
     let total = total.max(0) as u64;
     let start_index = req.start_index.max(1);
     if req.count == 0 || start_index > total {
-        return Ok(ListPage { total, start_index, items: Vec::new() });
+        return Ok(ListPage {
+            total,
+            start_index,
+            items: Vec::new(),
+        });
     }
     let order = match &req.sort_by {
         Some(path) => {
@@ -71,26 +87,36 @@ fn list_in(conn: &rusqlite::Connection, rt: ResourceType, req: &ListRequest, bas
         }
         None => format!("{table}.seq"),
     };
-    params.push(SqlValue::Integer(i64::try_from(req.count).unwrap_or(i64::MAX)));
+    params.push(SqlValue::Integer(
+        i64::try_from(req.count).unwrap_or(i64::MAX),
+    ));
     let limit = params.len();
-    params.push(SqlValue::Integer(i64::try_from(start_index - 1).unwrap_or(i64::MAX)));
+    params.push(SqlValue::Integer(
+        i64::try_from(start_index - 1).unwrap_or(i64::MAX),
+    ));
     let offset = params.len();
     let sql = format!("SELECT {columns} FROM {table} WHERE {condition} ORDER BY {order} LIMIT ?{limit} OFFSET ?{offset}");
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut items = Vec::new();
     match rt {
         ResourceType::User => {
-            let rows = stmt.query_map(rusqlite::params_from_iter(params.iter()), people::from_row)?;
+            let rows =
+                stmt.query_map(rusqlite::params_from_iter(params.iter()), people::from_row)?;
             for row in rows {
                 items.push(render::user(conn, &row?, base)?);
             }
         }
         ResourceType::Group => {
-            let rows = stmt.query_map(rusqlite::params_from_iter(params.iter()), groups::from_row)?;
+            let rows =
+                stmt.query_map(rusqlite::params_from_iter(params.iter()), groups::from_row)?;
             for row in rows {
                 items.push(render::group(conn, &row?, base, req.with_members)?);
             }
         }
     }
-    Ok(ListPage { total, start_index, items })
+    Ok(ListPage {
+        total,
+        start_index,
+        items,
+    })
 }

@@ -62,15 +62,20 @@ impl DirectoryError {
             DirectoryError::Store(StoreError::Sqlite(e)) if is_busy(e) => {
                 ScimError::new(503, None, "the directory is busy; retry the request")
             }
-            DirectoryError::Store(_) => {
-                ScimError::new(500, None, "the directory could not complete the request; see the Keybridge log")
-            }
+            DirectoryError::Store(_) => ScimError::new(
+                500,
+                None,
+                "the directory could not complete the request; see the Keybridge log",
+            ),
         }
     }
 }
 
 fn is_busy(e: &rusqlite::Error) -> bool {
-    matches!(e.sqlite_error_code(), Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked))
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
 }
 
 /// Preconditions a client may attach (`If-Match`).
@@ -92,11 +97,16 @@ impl Directory {
         let settings = store
             .read(|conn| -> Result<AccountSettings, DirectoryError> {
                 let compat = crate::store::settings::get(conn, "onepassword_compat")?;
-                Ok(AccountSettings { onepassword_compat: compat.as_deref() == Some("true") })
+                Ok(AccountSettings {
+                    onepassword_compat: compat.as_deref() == Some("true"),
+                })
             })
             .await?;
         store.write(groups::ensure_builtin_groups).await?;
-        Ok(Directory { store, settings: std::sync::Arc::new(std::sync::RwLock::new(settings)) })
+        Ok(Directory {
+            store,
+            settings: std::sync::Arc::new(std::sync::RwLock::new(settings)),
+        })
     }
 
     pub fn store(&self) -> &Store {
@@ -111,7 +121,11 @@ impl Directory {
     pub async fn set_onepassword_compat(&self, on: bool) -> Result<(), DirectoryError> {
         self.store
             .write(move |conn| -> Result<(), DirectoryError> {
-                crate::store::settings::set(conn, "onepassword_compat", if on { "true" } else { "false" })?;
+                crate::store::settings::set(
+                    conn,
+                    "onepassword_compat",
+                    if on { "true" } else { "false" },
+                )?;
                 Ok(())
             })
             .await?;
@@ -124,9 +138,14 @@ impl Directory {
 
 /// Checks `If-Match` against the current version.
 fn check_precondition(pre: &Precondition, version: i64) -> Result<(), ScimError> {
-    let Some(if_match) = pre.if_match.as_deref() else { return Ok(()) };
+    let Some(if_match) = pre.if_match.as_deref() else {
+        return Ok(());
+    };
     let current = etag(version);
-    let matches = if_match.split(',').map(str::trim).any(|tag| tag == "*" || weak_eq(tag, &current));
+    let matches = if_match
+        .split(',')
+        .map(str::trim)
+        .any(|tag| tag == "*" || weak_eq(tag, &current));
     if matches {
         Ok(())
     } else {

@@ -15,16 +15,27 @@ use crate::store::{in_savepoint, now_timestamp};
 
 impl Directory {
     /// `POST /Users`: a new person, Invited (or Suspended if sent with `active: false`).
-    pub async fn create_user(&self, actor: &Actor, body: Value, base: &str) -> Result<Value, DirectoryError> {
+    pub async fn create_user(
+        &self,
+        actor: &Actor,
+        body: Value,
+        base: &str,
+    ) -> Result<Value, DirectoryError> {
         let doc = match keybridge_scim::resource::normalize_user(&body) {
             Ok(doc) => doc,
-            Err(e) => return Err(self.reject(audit::USER_CREATE, Subject::users(), actor, e).await),
+            Err(e) => {
+                return Err(self
+                    .reject(audit::USER_CREATE, Subject::users(), actor, e)
+                    .await)
+            }
         };
         let compat = self.settings().onepassword_compat;
         let (actor, base) = (actor.0.clone(), base.to_owned());
         self.store
             .write(move |conn| {
-                audited(conn, audit::USER_CREATE, Subject::users(), &actor, |conn| create(conn, doc, compat, &actor, &base))
+                audited(conn, audit::USER_CREATE, Subject::users(), &actor, |conn| {
+                    create(conn, doc, compat, &actor, &base)
+                })
             })
             .await
     }
@@ -49,7 +60,11 @@ impl Directory {
         pre: Precondition,
         base: &str,
     ) -> Result<Value, DirectoryError> {
-        let subject = Subject { resource_type: Some("User"), id: Some(id.to_owned()), name: None };
+        let subject = Subject {
+            resource_type: Some("User"),
+            id: Some(id.to_owned()),
+            name: None,
+        };
         let doc = match keybridge_scim::resource::normalize_user(&body) {
             Ok(doc) => doc,
             Err(e) => return Err(self.reject(audit::USER_UPDATE, subject, actor, e).await),
@@ -62,7 +77,16 @@ impl Directory {
                     let row = people::by_id(conn, &id)?.ok_or_else(|| not_found(&id))?;
                     check_precondition(&pre, row.version)?;
                     let explicit_active = doc.get("active").and_then(Value::as_bool);
-                    change(conn, row, doc, explicit_active, Write::Whole, compat, &actor, &base)
+                    change(
+                        conn,
+                        row,
+                        doc,
+                        explicit_active,
+                        Write::Whole,
+                        compat,
+                        &actor,
+                        &base,
+                    )
                 })
             })
             .await
@@ -77,7 +101,11 @@ impl Directory {
         pre: Precondition,
         base: &str,
     ) -> Result<Value, DirectoryError> {
-        let subject = Subject { resource_type: Some("User"), id: Some(id.to_owned()), name: None };
+        let subject = Subject {
+            resource_type: Some("User"),
+            id: Some(id.to_owned()),
+            name: None,
+        };
         let compat = self.settings().onepassword_compat;
         let (actor, base, id) = (actor.0.clone(), base.to_owned(), id.to_owned());
         self.store
@@ -87,17 +115,39 @@ impl Directory {
                     check_precondition(&pre, row.version)?;
                     let mut doc = row.doc.clone();
                     let outcome = apply_patch(ResourceType::User, &mut doc, &ops)?;
-                    let explicit_active =
-                        outcome.changed.iter().any(|a| a == "active").then(|| doc.get("active").and_then(Value::as_bool)).flatten();
-                    change(conn, row, doc, explicit_active, Write::Patch, compat, &actor, &base)
+                    let explicit_active = outcome
+                        .changed
+                        .iter()
+                        .any(|a| a == "active")
+                        .then(|| doc.get("active").and_then(Value::as_bool))
+                        .flatten();
+                    change(
+                        conn,
+                        row,
+                        doc,
+                        explicit_active,
+                        Write::Patch,
+                        compat,
+                        &actor,
+                        &base,
+                    )
                 })
             })
             .await
     }
 
     /// `DELETE /Users/{id}`.
-    pub async fn delete_user(&self, actor: &Actor, id: &str, pre: Precondition) -> Result<(), DirectoryError> {
-        let subject = Subject { resource_type: Some("User"), id: Some(id.to_owned()), name: None };
+    pub async fn delete_user(
+        &self,
+        actor: &Actor,
+        id: &str,
+        pre: Precondition,
+    ) -> Result<(), DirectoryError> {
+        let subject = Subject {
+            resource_type: Some("User"),
+            id: Some(id.to_owned()),
+            name: None,
+        };
         let (actor, id) = (actor.0.clone(), id.to_owned());
         self.store
             .write(move |conn| {
@@ -105,7 +155,13 @@ impl Directory {
                     let row = people::by_id(conn, &id)?.ok_or_else(|| not_found(&id))?;
                     check_precondition(&pre, row.version)?;
                     people::delete(conn, row.seq)?;
-                    audit::success(conn, audit::USER_DELETE, Subject::user(&row.id, &row.user_name), vec![], &actor)?;
+                    audit::success(
+                        conn,
+                        audit::USER_DELETE,
+                        Subject::user(&row.id, &row.user_name),
+                        vec![],
+                        &actor,
+                    )?;
                     Ok(())
                 })
             })
@@ -114,7 +170,12 @@ impl Directory {
 
     /// Marks an Invited person Active, as joining by invitation will. `who` is an email
     /// address or a userName.
-    pub async fn confirm_person(&self, actor: &Actor, who: &str, base: &str) -> Result<Value, DirectoryError> {
+    pub async fn confirm_person(
+        &self,
+        actor: &Actor,
+        who: &str,
+        base: &str,
+    ) -> Result<Value, DirectoryError> {
         let (actor, who, base) = (actor.0.clone(), who.trim().to_owned(), base.to_owned());
         self.store
             .write(move |conn| {
@@ -123,7 +184,10 @@ impl Directory {
                     match row.state {
                         PersonState::Invited => {}
                         PersonState::Active => {
-                            return Err(ScimError::invalid_value(format!("{who} has already joined")).into())
+                            return Err(ScimError::invalid_value(format!(
+                                "{who} has already joined"
+                            ))
+                            .into())
                         }
                         PersonState::Suspended | PersonState::Removed => {
                             return Err(ScimError::invalid_value(format!(
@@ -139,7 +203,13 @@ impl Directory {
                     row.version += 1;
                     row.modified = now;
                     people::update(conn, &row)?;
-                    audit::success(conn, audit::USER_JOIN, Subject::user(&row.id, &row.user_name), vec![], &actor)?;
+                    audit::success(
+                        conn,
+                        audit::USER_JOIN,
+                        Subject::user(&row.id, &row.user_name),
+                        vec![],
+                        &actor,
+                    )?;
                     Ok(render::user(conn, &row, &base)?)
                 })
             })
@@ -147,7 +217,13 @@ impl Directory {
     }
 
     /// Writes a failure event for a request rejected before it reached the store.
-    pub(super) async fn reject(&self, event: &'static str, subject: Subject, actor: &Actor, e: ScimError) -> DirectoryError {
+    pub(super) async fn reject(
+        &self,
+        event: &'static str,
+        subject: Subject,
+        actor: &Actor,
+        e: ScimError,
+    ) -> DirectoryError {
         let actor = actor.0.clone();
         let (status, detail) = (e.status, e.detail.clone());
         let written = self
@@ -165,7 +241,11 @@ impl Directory {
 
     /// Records a failed read (a bad filter, an unknown id) in the audit log.
     pub async fn record_failure(&self, event: &'static str, actor: &Actor, e: &ScimError) {
-        let subject = if event.starts_with("group") { Subject::groups() } else { Subject::users() };
+        let subject = if event.starts_with("group") {
+            Subject::groups()
+        } else {
+            Subject::users()
+        };
         let _ = self.reject(event, subject, actor, e.clone()).await;
     }
 }
@@ -196,13 +276,24 @@ fn find_person(conn: &Connection, who: &str) -> Result<PersonRow, DirectoryError
     }
     let mut found = people::by_email(conn, who)?;
     match found.len() {
-        0 => Err(ScimError::not_found(format!("no person has the email address or userName '{who}'")).into()),
+        0 => Err(ScimError::not_found(format!(
+            "no person has the email address or userName '{who}'"
+        ))
+        .into()),
         1 => Ok(found.remove(0)),
-        n => Err(ScimError::invalid_value(format!("{n} people share the email address '{who}'; use their userName")).into()),
+        n => Err(ScimError::invalid_value(format!(
+            "{n} people share the email address '{who}'; use their userName"
+        ))
+        .into()),
     }
 }
 
-fn ensure_unique_user_name(conn: &Connection, key: &str, user_name: &str, own_seq: Option<i64>) -> Result<(), DirectoryError> {
+fn ensure_unique_user_name(
+    conn: &Connection,
+    key: &str,
+    user_name: &str,
+    own_seq: Option<i64>,
+) -> Result<(), DirectoryError> {
     if let Some(other) = people::by_user_name_key(conn, key)? {
         if Some(other.seq) != own_seq {
             return Err(ScimError::uniqueness(format!(
@@ -222,7 +313,13 @@ fn user_name_of(doc: &Value) -> Result<String, DirectoryError> {
     }
 }
 
-fn create(conn: &Connection, mut doc: Value, compat: bool, actor: &str, base: &str) -> Result<Value, DirectoryError> {
+fn create(
+    conn: &Connection,
+    mut doc: Value,
+    compat: bool,
+    actor: &str,
+    base: &str,
+) -> Result<Value, DirectoryError> {
     let user_name = user_name_of(&doc)?;
     let key = username_key(&user_name);
     ensure_unique_user_name(conn, &key, &user_name, None)?;
@@ -235,11 +332,21 @@ fn create(conn: &Connection, mut doc: Value, compat: bool, actor: &str, base: &s
         id: uuid::Uuid::new_v4().to_string(),
         user_name: user_name.clone(),
         user_name_key: key,
-        external_id: doc.get("externalId").and_then(Value::as_str).map(str::to_owned),
-        display_name: doc.get("displayName").and_then(Value::as_str).map(str::to_owned),
+        external_id: doc
+            .get("externalId")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        display_name: doc
+            .get("displayName")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
         email: rules::primary_email(&doc),
         active,
-        state: if active { PersonState::Invited } else { PersonState::Suspended },
+        state: if active {
+            PersonState::Invited
+        } else {
+            PersonState::Suspended
+        },
         role: "member".into(),
         joined_at: None,
         doc,
@@ -248,7 +355,13 @@ fn create(conn: &Connection, mut doc: Value, compat: bool, actor: &str, base: &s
         modified: now,
     };
     row.seq = people::insert(conn, &row)?;
-    audit::success(conn, audit::USER_CREATE, Subject::user(&row.id, &user_name), audit::attribute_names(&row.doc), actor)?;
+    audit::success(
+        conn,
+        audit::USER_CREATE,
+        Subject::user(&row.id, &user_name),
+        audit::attribute_names(&row.doc),
+        actor,
+    )?;
     Ok(render::user(conn, &row, base)?)
 }
 
@@ -284,8 +397,14 @@ fn change(
     let subject = Subject::user(&row.id, &user_name);
     row.user_name = user_name;
     row.user_name_key = key;
-    row.external_id = doc.get("externalId").and_then(Value::as_str).map(str::to_owned);
-    row.display_name = doc.get("displayName").and_then(Value::as_str).map(str::to_owned);
+    row.external_id = doc
+        .get("externalId")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    row.display_name = doc
+        .get("displayName")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     row.email = rules::primary_email(&doc);
     row.active = active;
     row.doc = doc;
@@ -299,7 +418,13 @@ fn change(
     row.state = state;
     people::update(conn, &row)?;
     if deprovision {
-        audit::success(conn, audit::USER_DEPROVISION, subject.clone(), vec!["active".into()], actor)?;
+        audit::success(
+            conn,
+            audit::USER_DEPROVISION,
+            subject.clone(),
+            vec!["active".into()],
+            actor,
+        )?;
         let rest: Vec<String> = changed.into_iter().filter(|a| a != "active").collect();
         if !rest.is_empty() {
             audit::success(conn, audit::USER_UPDATE, subject, rest, actor)?;
@@ -321,7 +446,11 @@ pub(super) fn changed_attributes(before: &Value, after: &Value) -> Vec<String> {
     let empty = serde_json::Map::new();
     let b = before.as_object().unwrap_or(&empty);
     let a = after.as_object().unwrap_or(&empty);
-    let mut names: Vec<String> = a.iter().filter(|(k, v)| b.get(*k) != Some(*v)).map(|(k, _)| k.clone()).collect();
+    let mut names: Vec<String> = a
+        .iter()
+        .filter(|(k, v)| b.get(*k) != Some(*v))
+        .map(|(k, _)| k.clone())
+        .collect();
     names.extend(b.keys().filter(|k| !a.contains_key(*k)).cloned());
     names
 }

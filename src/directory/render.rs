@@ -37,8 +37,20 @@ pub fn user(conn: &Connection, row: &PersonRow, base: &str) -> Result<Value, Sto
             .collect();
         out.insert("groups".into(), Value::Array(groups));
     }
-    out.insert(KEYBRIDGE_USER.into(), json!({"state": row.state.as_str(), "role": role}));
-    out.insert("meta".into(), meta("User", &row.created, &row.modified, &format!("{base}/Users/{}", row.id), row.version));
+    out.insert(
+        KEYBRIDGE_USER.into(),
+        json!({"state": row.state.as_str(), "role": role}),
+    );
+    out.insert(
+        "meta".into(),
+        meta(
+            "User",
+            &row.created,
+            &row.modified,
+            &format!("{base}/Users/{}", row.id),
+            row.version,
+        ),
+    );
     Ok(Value::Object(out))
 }
 
@@ -48,7 +60,9 @@ fn role_of(conn: &Connection, person_seq: i64) -> Result<&'static str, StoreErro
         "SELECT g.kind FROM memberships m JOIN groups g ON g.seq = m.group_seq
          WHERE m.person_seq = ?1 AND g.kind <> 'custom'",
     )?;
-    let kinds = stmt.query_map([person_seq], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
+    let kinds = stmt
+        .query_map([person_seq], |r| r.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(if kinds.iter().any(|k| k == "owners") {
         "owner"
     } else if kinds.iter().any(|k| k == "administrators") {
@@ -59,7 +73,12 @@ fn role_of(conn: &Connection, person_seq: i64) -> Result<&'static str, StoreErro
 }
 
 /// A group as a SCIM Group; members only when asked (a group may have 100 000).
-pub fn group(conn: &Connection, row: &GroupRow, base: &str, with_members: bool) -> Result<Value, StoreError> {
+pub fn group(
+    conn: &Connection,
+    row: &GroupRow,
+    base: &str,
+    with_members: bool,
+) -> Result<Value, StoreError> {
     let mut out = Map::new();
     out.insert("schemas".into(), json!([CORE_GROUP]));
     out.insert("id".into(), json!(row.id));
@@ -72,7 +91,8 @@ pub fn group(conn: &Connection, row: &GroupRow, base: &str, with_members: bool) 
         let members: Vec<Value> = groups::members(conn, row.seq)?
             .into_iter()
             .map(|(_, id, display)| {
-                let mut m = json!({"value": id, "$ref": format!("{base}/Users/{id}"), "type": "User"});
+                let mut m =
+                    json!({"value": id, "$ref": format!("{base}/Users/{id}"), "type": "User"});
                 if let Some(d) = display {
                     m["display"] = json!(d);
                 }
@@ -81,7 +101,16 @@ pub fn group(conn: &Connection, row: &GroupRow, base: &str, with_members: bool) 
             .collect();
         out.insert("members".into(), Value::Array(members));
     }
-    out.insert("meta".into(), meta("Group", &row.created, &row.modified, &format!("{base}/Groups/{}", row.id), row.version));
+    out.insert(
+        "meta".into(),
+        meta(
+            "Group",
+            &row.created,
+            &row.modified,
+            &format!("{base}/Groups/{}", row.id),
+            row.version,
+        ),
+    );
     Ok(Value::Object(out))
 }
 

@@ -7,8 +7,19 @@ use crate::store::people::PersonState;
 
 /// "given family" from the name parts, or None when both are empty.
 pub fn given_family(doc: &Value) -> Option<String> {
-    let part = |k: &str| doc.get("name").and_then(|n| n.get(k)).and_then(Value::as_str).map(str::trim).unwrap_or("");
-    let joined = [part("givenName"), part("familyName")].iter().filter(|s| !s.is_empty()).copied().collect::<Vec<_>>().join(" ");
+    let part = |k: &str| {
+        doc.get("name")
+            .and_then(|n| n.get(k))
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .unwrap_or("")
+    };
+    let joined = [part("givenName"), part("familyName")]
+        .iter()
+        .filter(|s| !s.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" ");
     (!joined.is_empty()).then_some(joined)
 }
 
@@ -17,14 +28,21 @@ pub fn primary_email(doc: &Value) -> Option<String> {
     let emails = doc.get("emails").and_then(Value::as_array);
     let value = |e: &Value| e.get("value").and_then(Value::as_str).map(str::to_owned);
     if let Some(list) = emails {
-        if let Some(p) = list.iter().find(|e| e.get("primary").and_then(Value::as_bool) == Some(true)).and_then(value) {
+        if let Some(p) = list
+            .iter()
+            .find(|e| e.get("primary").and_then(Value::as_bool) == Some(true))
+            .and_then(value)
+        {
             return Some(p);
         }
         if let Some(first) = list.iter().find_map(value) {
             return Some(first);
         }
     }
-    doc.get("userName").and_then(Value::as_str).filter(|u| u.contains('@')).map(str::to_owned)
+    doc.get("userName")
+        .and_then(Value::as_str)
+        .filter(|u| u.contains('@'))
+        .map(str::to_owned)
 }
 
 /// `john.doe@example.com` → `john.doe`.
@@ -49,9 +67,18 @@ pub enum Write {
 /// On a PATCH, a value that was derived before (it equals what the previous record
 /// derived) and that the operations did not change is derived again, so that a changed
 /// given name also changes the display name.
-pub fn apply_defaults(doc: &mut Value, previous: Option<&Value>, write: Write, onepassword_compat: bool) {
+pub fn apply_defaults(
+    doc: &mut Value,
+    previous: Option<&Value>,
+    write: Write,
+    onepassword_compat: bool,
+) {
     let derived = given_family(doc);
-    let previous = if write == Write::Patch { previous } else { None };
+    let previous = if write == Write::Patch {
+        previous
+    } else {
+        None
+    };
     let prev_derived = previous.and_then(given_family);
     // Whether to (re)derive an attribute whose current and previous values are given.
     let derive = |current: Option<&str>, prev: Option<&str>| -> bool {
@@ -64,14 +91,18 @@ pub fn apply_defaults(doc: &mut Value, previous: Option<&Value>, write: Write, o
             _ => false,
         }
     };
-    let prev_display = previous.and_then(|p| p.get("displayName")).and_then(Value::as_str);
+    let prev_display = previous
+        .and_then(|p| p.get("displayName"))
+        .and_then(Value::as_str);
     let display = doc.get("displayName").and_then(Value::as_str);
     if derive(display, prev_display) {
         if let (Some(d), Some(obj)) = (derived.clone(), doc.as_object_mut()) {
             obj.insert("displayName".into(), json!(d));
         }
     }
-    let prev_formatted = previous.and_then(|p| p.pointer("/name/formatted")).and_then(Value::as_str);
+    let prev_formatted = previous
+        .and_then(|p| p.pointer("/name/formatted"))
+        .and_then(Value::as_str);
     let formatted = doc.pointer("/name/formatted").and_then(Value::as_str);
     if derive(formatted, prev_formatted) {
         if let Some(d) = derived {
@@ -80,7 +111,10 @@ pub fn apply_defaults(doc: &mut Value, previous: Option<&Value>, write: Write, o
             }
         }
     }
-    let has_external = doc.get("externalId").and_then(Value::as_str).is_some_and(|s| !s.is_empty());
+    let has_external = doc
+        .get("externalId")
+        .and_then(Value::as_str)
+        .is_some_and(|s| !s.is_empty());
     if onepassword_compat || (!has_external && write == Write::Whole) {
         if let Some(local) = primary_email(doc).as_deref().and_then(email_local_part) {
             if let Some(obj) = doc.as_object_mut() {
@@ -111,7 +145,11 @@ pub fn transition(state: PersonState, joined: bool, now: Option<bool>) -> Transi
         (PersonState::Invited, Some(false)) => Transition::Remove,
         (PersonState::Active, Some(false)) => Transition::Suspend,
         (PersonState::Suspended | PersonState::Removed, Some(true)) => {
-            Transition::Reactivate(if joined { PersonState::Active } else { PersonState::Invited })
+            Transition::Reactivate(if joined {
+                PersonState::Active
+            } else {
+                PersonState::Invited
+            })
         }
         (s, _) => Transition::Stay(s),
     }
@@ -138,7 +176,8 @@ mod tests {
 
     #[test]
     fn a_derived_display_name_follows_a_changed_given_name() {
-        let mut before = json!({"userName": "a", "name": {"givenName": "Ada", "familyName": "Lovelace"}});
+        let mut before =
+            json!({"userName": "a", "name": {"givenName": "Ada", "familyName": "Lovelace"}});
         apply_defaults(&mut before, None, Write::Whole, false);
         let mut after = before.clone();
         after["name"]["givenName"] = json!("Augusta");
@@ -167,7 +206,8 @@ mod tests {
 
     #[test]
     fn a_patch_that_removes_a_derived_attribute_is_respected() {
-        let mut before = json!({"userName": "a@example.com", "name": {"givenName": "Ada", "familyName": "L"}});
+        let mut before =
+            json!({"userName": "a@example.com", "name": {"givenName": "Ada", "familyName": "L"}});
         apply_defaults(&mut before, None, Write::Whole, false);
         let mut after = before.clone();
         if let Some(o) = after.as_object_mut() {
@@ -175,29 +215,53 @@ mod tests {
             o.remove("externalId");
         }
         apply_defaults(&mut after, Some(&before), Write::Patch, false);
-        assert!(after.get("displayName").is_none() && after.get("externalId").is_none(), "{after}");
+        assert!(
+            after.get("displayName").is_none() && after.get("externalId").is_none(),
+            "{after}"
+        );
     }
 
     #[test]
     fn deprovisioning_an_invited_person_removes_them() {
-        assert_eq!(transition(PersonState::Invited, false, Some(false)), Transition::Remove);
+        assert_eq!(
+            transition(PersonState::Invited, false, Some(false)),
+            Transition::Remove
+        );
     }
 
     #[test]
     fn deprovisioning_an_active_person_suspends_them() {
-        assert_eq!(transition(PersonState::Active, true, Some(false)), Transition::Suspend);
+        assert_eq!(
+            transition(PersonState::Active, true, Some(false)),
+            Transition::Suspend
+        );
     }
 
     #[test]
     fn reactivating_returns_a_person_to_where_they_were() {
-        assert_eq!(transition(PersonState::Suspended, true, Some(true)), Transition::Reactivate(PersonState::Active));
-        assert_eq!(transition(PersonState::Suspended, false, Some(true)), Transition::Reactivate(PersonState::Invited));
-        assert_eq!(transition(PersonState::Removed, false, Some(true)), Transition::Reactivate(PersonState::Invited));
+        assert_eq!(
+            transition(PersonState::Suspended, true, Some(true)),
+            Transition::Reactivate(PersonState::Active)
+        );
+        assert_eq!(
+            transition(PersonState::Suspended, false, Some(true)),
+            Transition::Reactivate(PersonState::Invited)
+        );
+        assert_eq!(
+            transition(PersonState::Removed, false, Some(true)),
+            Transition::Reactivate(PersonState::Invited)
+        );
     }
 
     #[test]
     fn leaving_active_out_changes_nothing() {
-        assert_eq!(transition(PersonState::Active, true, None), Transition::Stay(PersonState::Active));
-        assert_eq!(transition(PersonState::Suspended, true, None), Transition::Stay(PersonState::Suspended));
+        assert_eq!(
+            transition(PersonState::Active, true, None),
+            Transition::Stay(PersonState::Active)
+        );
+        assert_eq!(
+            transition(PersonState::Suspended, true, None),
+            Transition::Stay(PersonState::Suspended)
+        );
     }
 }

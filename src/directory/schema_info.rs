@@ -13,7 +13,11 @@ fn info(def: &AttrDef) -> AttrInfo {
         AttrType::DateTime => AttrKind::DateTime,
         AttrType::Complex => AttrKind::Complex,
     };
-    AttrInfo { kind, multi_valued: def.multi_valued, case_exact: def.case_exact }
+    AttrInfo {
+        kind,
+        multi_valued: def.multi_valued,
+        case_exact: def.case_exact,
+    }
 }
 
 /// A lookup over `rt`'s schemas for the SQL compiler.

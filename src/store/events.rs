@@ -39,7 +39,8 @@ impl Outcome {
 }
 
 pub fn insert(conn: &Connection, e: &Event) -> Result<i64, StoreError> {
-    let attributes = serde_json::to_string(&e.attributes).map_err(|err| StoreError::Internal(err.to_string()))?;
+    let attributes = serde_json::to_string(&e.attributes)
+        .map_err(|err| StoreError::Internal(err.to_string()))?;
     conn.prepare_cached(
         "INSERT INTO events (time, name, outcome, resource_type, resource_id, resource_name, attributes, actor, status, detail)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -82,7 +83,11 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Event> {
         seq: r.get(0)?,
         time: r.get(1)?,
         name: r.get(2)?,
-        outcome: if outcome == "success" { Outcome::Success } else { Outcome::Failure },
+        outcome: if outcome == "success" {
+            Outcome::Success
+        } else {
+            Outcome::Failure
+        },
         resource_type: r.get(4)?,
         resource_id: r.get(5)?,
         resource_name: r.get(6)?,
@@ -104,7 +109,15 @@ pub fn list(conn: &Connection, q: &EventQuery) -> Result<Vec<Event>, StoreError>
     )?;
     let rows = stmt
         .query_map(
-            params![q.name, q.outcome.map(Outcome::as_str), q.resource_id, q.since, q.until, q.before_seq, limit],
+            params![
+                q.name,
+                q.outcome.map(Outcome::as_str),
+                q.resource_id,
+                q.since,
+                q.until,
+                q.before_seq,
+                limit
+            ],
             from_row,
         )?
         .collect::<Result<Vec<_>, _>>()?;

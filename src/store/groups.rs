@@ -52,7 +52,8 @@ pub struct GroupRow {
     pub modified: String,
 }
 
-pub const COLUMNS: &str = "groups.seq, groups.id, groups.display_name, groups.display_name_key, groups.external_id, \
+pub const COLUMNS: &str =
+    "groups.seq, groups.id, groups.display_name, groups.display_name_key, groups.external_id, \
      groups.kind, groups.managed, groups.doc, groups.version, groups.created, groups.modified";
 
 pub fn from_row(row: &Row<'_>) -> rusqlite::Result<GroupRow> {
@@ -113,35 +114,51 @@ pub fn update(conn: &Connection, g: &GroupRow) -> Result<(), StoreError> {
 }
 
 pub fn delete(conn: &Connection, seq: i64) -> Result<(), StoreError> {
-    conn.prepare_cached("DELETE FROM groups WHERE seq = ?1")?.execute([seq])?;
+    conn.prepare_cached("DELETE FROM groups WHERE seq = ?1")?
+        .execute([seq])?;
     Ok(())
 }
 
 pub fn by_id(conn: &Connection, id: &str) -> Result<Option<GroupRow>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM groups WHERE id = ?1");
-    Ok(conn.prepare_cached(&sql)?.query_row([id], from_row).optional()?)
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([id], from_row)
+        .optional()?)
 }
 
 pub fn by_name_key(conn: &Connection, key: &str) -> Result<Option<GroupRow>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM groups WHERE display_name_key = ?1");
-    Ok(conn.prepare_cached(&sql)?.query_row([key], from_row).optional()?)
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([key], from_row)
+        .optional()?)
 }
 
 pub fn by_kind(conn: &Connection, kind: GroupKind) -> Result<Option<GroupRow>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM groups WHERE kind = ?1 ORDER BY seq LIMIT 1");
-    Ok(conn.prepare_cached(&sql)?.query_row([kind.as_str()], from_row).optional()?)
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([kind.as_str()], from_row)
+        .optional()?)
 }
 
 /// Adds one membership; false when it was already there.
 pub fn add_member(conn: &Connection, group_seq: i64, person_seq: i64) -> Result<bool, StoreError> {
     let n = conn
-        .prepare_cached("INSERT OR IGNORE INTO memberships (group_seq, person_seq) VALUES (?1, ?2)")?
+        .prepare_cached(
+            "INSERT OR IGNORE INTO memberships (group_seq, person_seq) VALUES (?1, ?2)",
+        )?
         .execute([group_seq, person_seq])?;
     Ok(n > 0)
 }
 
 /// Removes one membership; false when it was not there.
-pub fn remove_member(conn: &Connection, group_seq: i64, person_seq: i64) -> Result<bool, StoreError> {
+pub fn remove_member(
+    conn: &Connection,
+    group_seq: i64,
+    person_seq: i64,
+) -> Result<bool, StoreError> {
     let n = conn
         .prepare_cached("DELETE FROM memberships WHERE group_seq = ?1 AND person_seq = ?2")?
         .execute([group_seq, person_seq])?;
@@ -149,24 +166,31 @@ pub fn remove_member(conn: &Connection, group_seq: i64, person_seq: i64) -> Resu
 }
 
 pub fn clear_members(conn: &Connection, group_seq: i64) -> Result<usize, StoreError> {
-    Ok(conn.prepare_cached("DELETE FROM memberships WHERE group_seq = ?1")?.execute([group_seq])?)
+    Ok(conn
+        .prepare_cached("DELETE FROM memberships WHERE group_seq = ?1")?
+        .execute([group_seq])?)
 }
 
 /// A group's members: (person seq, person id, display name if the person has one), in
 /// the order people were created (stable).
-pub fn members(conn: &Connection, group_seq: i64) -> Result<Vec<(i64, String, Option<String>)>, StoreError> {
+pub fn members(
+    conn: &Connection,
+    group_seq: i64,
+) -> Result<Vec<(i64, String, Option<String>)>, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT p.seq, p.id, p.display_name FROM memberships m
          JOIN people p ON p.seq = m.person_seq WHERE m.group_seq = ?1 ORDER BY p.seq",
     )?;
-    let rows =
-        stmt.query_map([group_seq], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<Vec<_>, _>>()?;
+    let rows = stmt
+        .query_map([group_seq], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
 }
 
 pub fn member_count(conn: &Connection, group_seq: i64) -> Result<u64, StoreError> {
-    let n: i64 =
-        conn.prepare_cached("SELECT count(*) FROM memberships WHERE group_seq = ?1")?.query_row([group_seq], |r| r.get(0))?;
+    let n: i64 = conn
+        .prepare_cached("SELECT count(*) FROM memberships WHERE group_seq = ?1")?
+        .query_row([group_seq], |r| r.get(0))?;
     Ok(n.max(0) as u64)
 }
 

@@ -88,7 +88,11 @@ pub fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
     let known = MIGRATIONS.len() as i64;
     let current: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if current > known {
-        return Err(StoreError::TooNew { path: path.to_owned(), found: current, known });
+        return Err(StoreError::TooNew {
+            path: path.to_owned(),
+            found: current,
+            known,
+        });
     }
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -110,7 +114,9 @@ mod tests {
         let mut conn = Connection::open(&path).expect("open");
         migrate(&mut conn, &path).expect("first");
         migrate(&mut conn, &path).expect("second");
-        let v: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).expect("version");
+        let v: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .expect("version");
         assert_eq!(v, MIGRATIONS.len() as i64);
     }
 
@@ -120,6 +126,9 @@ mod tests {
         let path = dir.path().join("t.db");
         let mut conn = Connection::open(&path).expect("open");
         conn.pragma_update(None, "user_version", 99).expect("set");
-        assert!(matches!(migrate(&mut conn, &path), Err(StoreError::TooNew { found: 99, .. })));
+        assert!(matches!(
+            migrate(&mut conn, &path),
+            Err(StoreError::TooNew { found: 99, .. })
+        ));
     }
 }

@@ -27,9 +27,16 @@ pub enum StoreError {
     #[error("the database failed: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error("cannot prepare the data directory {path}: {source}")]
-    DataDir { path: PathBuf, source: std::io::Error },
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("the database at {path} was written by a newer Keybridge (schema version {found}, this one knows {known}); upgrade Keybridge")]
-    TooNew { path: PathBuf, found: i64, known: i64 },
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
     #[error("the store is shut down")]
     Closed,
     #[error("the write was not carried out (the store failed to start a transaction or the write crashed); see the log")]
@@ -53,7 +60,10 @@ pub struct StoreOptions {
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        StoreOptions { readers: 4, max_batch: 256 }
+        StoreOptions {
+            readers: 4,
+            max_batch: 256,
+        }
     }
 }
 
@@ -74,7 +84,11 @@ impl Store {
         migrations::migrate(&mut conn, &path)?;
         let readers = Readers::open(&path, options.readers.max(1))?;
         let writer = Writer::start(conn, options.max_batch.max(1));
-        Ok(Store { writer, readers, path })
+        Ok(Store {
+            writer,
+            readers,
+            path,
+        })
     }
 
     /// Runs `job` in the writer's transaction; resolves after COMMIT.
@@ -110,7 +124,10 @@ impl Store {
 
 /// Creates `dir` (and parents) readable by the owner only.
 pub fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
-    let err = |source| StoreError::DataDir { path: dir.to_owned(), source };
+    let err = |source| StoreError::DataDir {
+        path: dir.to_owned(),
+        source,
+    };
     std::fs::create_dir_all(dir).map_err(err)?;
     #[cfg(unix)]
     {
@@ -128,14 +145,17 @@ pub fn in_savepoint<T, E>(
 where
     E: From<StoreError>,
 {
-    conn.execute_batch("SAVEPOINT op").map_err(|e| E::from(e.into()))?;
+    conn.execute_batch("SAVEPOINT op")
+        .map_err(|e| E::from(e.into()))?;
     match f(conn) {
         Ok(v) => {
-            conn.execute_batch("RELEASE op").map_err(|e| E::from(e.into()))?;
+            conn.execute_batch("RELEASE op")
+                .map_err(|e| E::from(e.into()))?;
             Ok(v)
         }
         Err(e) => {
-            conn.execute_batch("ROLLBACK TO op; RELEASE op").map_err(|e| E::from(e.into()))?;
+            conn.execute_batch("ROLLBACK TO op; RELEASE op")
+                .map_err(|e| E::from(e.into()))?;
             Err(e)
         }
     }

@@ -140,31 +140,43 @@ pub fn update(conn: &Connection, p: &PersonRow) -> Result<(), StoreError> {
 }
 
 pub fn delete(conn: &Connection, seq: i64) -> Result<(), StoreError> {
-    conn.prepare_cached("DELETE FROM people WHERE seq = ?1")?.execute([seq])?;
+    conn.prepare_cached("DELETE FROM people WHERE seq = ?1")?
+        .execute([seq])?;
     Ok(())
 }
 
 pub fn by_id(conn: &Connection, id: &str) -> Result<Option<PersonRow>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM people WHERE id = ?1");
-    Ok(conn.prepare_cached(&sql)?.query_row([id], from_row).optional()?)
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([id], from_row)
+        .optional()?)
 }
 
 pub fn by_user_name_key(conn: &Connection, key: &str) -> Result<Option<PersonRow>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM people WHERE user_name_key = ?1");
-    Ok(conn.prepare_cached(&sql)?.query_row([key], from_row).optional()?)
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([key], from_row)
+        .optional()?)
 }
 
 /// People whose primary email (or userName) is `email`, compared case-insensitively.
 pub fn by_email(conn: &Connection, email: &str) -> Result<Vec<PersonRow>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM people WHERE email = ?1 COLLATE NOCASE ORDER BY seq");
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map([email], from_row)?.collect::<Result<Vec<_>, _>>()?;
+    let rows = stmt
+        .query_map([email], from_row)?
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
 }
 
 /// The `seq` of each id that names a person (unknown ids are left out).
 pub fn seq_of(conn: &Connection, id: &str) -> Result<Option<i64>, StoreError> {
-    Ok(conn.prepare_cached("SELECT seq FROM people WHERE id = ?1")?.query_row([id], |r| r.get(0)).optional()?)
+    Ok(conn
+        .prepare_cached("SELECT seq FROM people WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?)
 }
 
 /// The groups a person belongs to: (group id, display name), in group creation order.
@@ -173,7 +185,9 @@ pub fn groups_of(conn: &Connection, person_seq: i64) -> Result<Vec<(String, Stri
         "SELECT g.id, g.display_name FROM memberships m JOIN groups g ON g.seq = m.group_seq
          WHERE m.person_seq = ?1 ORDER BY g.seq",
     )?;
-    let rows = stmt.query_map([person_seq], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<Vec<_>, _>>()?;
+    let rows = stmt
+        .query_map([person_seq], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
 }
 
@@ -183,5 +197,8 @@ pub fn count_by_state(conn: &Connection) -> Result<Vec<(PersonState, u64)>, Stor
     let rows = stmt
         .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(rows.into_iter().filter_map(|(s, n)| PersonState::parse(&s).map(|s| (s, n.max(0) as u64))).collect())
+    Ok(rows
+        .into_iter()
+        .filter_map(|(s, n)| PersonState::parse(&s).map(|s| (s, n.max(0) as u64)))
+        .collect())
 }

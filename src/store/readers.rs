@@ -17,8 +17,13 @@ pub struct Readers {
 
 impl Readers {
     pub(super) fn open(path: &Path, count: usize) -> Result<Readers, StoreError> {
-        let conns = (0..count).map(|_| connection::open_reader(path)).collect::<Result<Vec<_>, _>>()?;
-        Ok(Readers { idle: Arc::new(Mutex::new(conns)), permits: Arc::new(Semaphore::new(count)) })
+        let conns = (0..count)
+            .map(|_| connection::open_reader(path))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Readers {
+            idle: Arc::new(Mutex::new(conns)),
+            permits: Arc::new(Semaphore::new(count)),
+        })
     }
 
     pub(super) async fn read<T, E, F>(&self, job: F) -> Result<T, E>
@@ -27,11 +32,20 @@ impl Readers {
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
-        let permit = self.permits.clone().acquire_owned().await.map_err(|_| E::from(StoreError::Closed))?;
+        let permit = self
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| E::from(StoreError::Closed))?;
         let idle = self.idle.clone();
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            let conn = idle.lock().map_err(|_| E::from(StoreError::Closed))?.pop().ok_or(E::from(StoreError::Closed))?;
+            let conn = idle
+                .lock()
+                .map_err(|_| E::from(StoreError::Closed))?
+                .pop()
+                .ok_or(E::from(StoreError::Closed))?;
             // A read transaction gives the job one consistent snapshot (a count and a page
             // agree with each other).
             let result = match conn.execute_batch("BEGIN") {

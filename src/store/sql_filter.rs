@@ -85,8 +85,16 @@ impl Compiler<'_> {
             return Err(ScimError::invalid_filter("the filter is nested too deeply"));
         }
         Ok(match f {
-            Filter::And(a, b) => format!("({} AND {})", self.compile(a, depth + 1)?, self.compile(b, depth + 1)?),
-            Filter::Or(a, b) => format!("({} OR {})", self.compile(a, depth + 1)?, self.compile(b, depth + 1)?),
+            Filter::And(a, b) => format!(
+                "({} AND {})",
+                self.compile(a, depth + 1)?,
+                self.compile(b, depth + 1)?
+            ),
+            Filter::Or(a, b) => format!(
+                "({} OR {})",
+                self.compile(a, depth + 1)?,
+                self.compile(b, depth + 1)?
+            ),
             Filter::Not(a) => format!("(NOT {})", self.compile(a, depth + 1)?),
             Filter::Present(path) => self.leaf(path, None, depth)?,
             Filter::Compare { path, op, value } => self.leaf(path, Some((*op, value)), depth)?,
@@ -105,8 +113,16 @@ impl Compiler<'_> {
     }
 
     /// A comparison or presence test on a (possibly multi-valued) attribute.
-    fn leaf(&mut self, path: &AttrPath, cmp: Option<(CompareOp, &CompValue)>, depth: usize) -> Result<String, ScimError> {
-        let urn = path.urn.clone().unwrap_or_else(|| core_urn(self.rt).to_owned());
+    fn leaf(
+        &mut self,
+        path: &AttrPath,
+        cmp: Option<(CompareOp, &CompValue)>,
+        depth: usize,
+    ) -> Result<String, ScimError> {
+        let urn = path
+            .urn
+            .clone()
+            .unwrap_or_else(|| core_urn(self.rt).to_owned());
         let top = self.info(&urn, &path.attr, None)?;
         if is_membership(self.rt, &urn, &path.attr) {
             let sub = path.sub_attr.clone().unwrap_or_else(|| "value".to_owned());
@@ -114,7 +130,9 @@ impl Compiler<'_> {
             let alias = self.next_alias();
             let (from, operand) = self.membership_source(&alias, &sub)?;
             let test = self.test(&operand, info, cmp)?;
-            return Ok(format!("COALESCE(EXISTS (SELECT 1 FROM {from} AND {test}), 0)"));
+            return Ok(format!(
+                "COALESCE(EXISTS (SELECT 1 FROM {from} AND {test}), 0)"
+            ));
         }
         if top.multi_valued {
             let json_path = json_path(self.rt, &urn, &path.attr, None);
@@ -128,7 +146,10 @@ impl Compiler<'_> {
             let info = self.info(&urn, &path.attr, Some(&sub))?;
             let alias = self.next_alias();
             let p = self.bind(SqlValue::Text(json_path));
-            let operand = Operand::Json { base: format!("{alias}.value"), path: format!("$.\"{sub}\"") };
+            let operand = Operand::Json {
+                base: format!("{alias}.value"),
+                path: format!("$.\"{sub}\""),
+            };
             let test = self.test(&operand, info, cmp)?;
             return Ok(format!(
                 "COALESCE(EXISTS (SELECT 1 FROM json_each({}.doc, {p}) AS {alias} WHERE {test}), 0)",
@@ -153,8 +174,16 @@ impl Compiler<'_> {
 
     /// `attr[filter]`: some value of the multi-valued `attr` satisfies `filter`, whose paths
     /// name sub-attributes.
-    fn value_path(&mut self, attr: &AttrPath, filter: &Filter, depth: usize) -> Result<String, ScimError> {
-        let urn = attr.urn.clone().unwrap_or_else(|| core_urn(self.rt).to_owned());
+    fn value_path(
+        &mut self,
+        attr: &AttrPath,
+        filter: &Filter,
+        depth: usize,
+    ) -> Result<String, ScimError> {
+        let urn = attr
+            .urn
+            .clone()
+            .unwrap_or_else(|| core_urn(self.rt).to_owned());
         let top = self.info(&urn, &attr.attr, None)?;
         if !top.multi_valued || top.kind != AttrKind::Complex {
             return Err(ScimError::invalid_filter(format!(
@@ -165,34 +194,71 @@ impl Compiler<'_> {
         let alias = self.next_alias();
         if is_membership(self.rt, &urn, &attr.attr) {
             let (from, _) = self.membership_source(&alias, "value")?;
-            let inner = self.inner(&urn, &attr.attr, filter, &Inner::Membership(alias.clone()), depth + 1)?;
-            return Ok(format!("COALESCE(EXISTS (SELECT 1 FROM {from} AND {inner}), 0)"));
+            let inner = self.inner(
+                &urn,
+                &attr.attr,
+                filter,
+                &Inner::Membership(alias.clone()),
+                depth + 1,
+            )?;
+            return Ok(format!(
+                "COALESCE(EXISTS (SELECT 1 FROM {from} AND {inner}), 0)"
+            ));
         }
         let p = self.bind(SqlValue::Text(json_path(self.rt, &urn, &attr.attr, None)));
-        let inner = self.inner(&urn, &attr.attr, filter, &Inner::Json(format!("{alias}.value")), depth + 1)?;
-        Ok(format!("COALESCE(EXISTS (SELECT 1 FROM json_each({}.doc, {p}) AS {alias} WHERE {inner}), 0)", self.table()))
+        let inner = self.inner(
+            &urn,
+            &attr.attr,
+            filter,
+            &Inner::Json(format!("{alias}.value")),
+            depth + 1,
+        )?;
+        Ok(format!(
+            "COALESCE(EXISTS (SELECT 1 FROM json_each({}.doc, {p}) AS {alias} WHERE {inner}), 0)",
+            self.table()
+        ))
     }
 
-    fn inner(&mut self, urn: &str, attr: &str, f: &Filter, ctx: &Inner, depth: usize) -> Result<String, ScimError> {
+    fn inner(
+        &mut self,
+        urn: &str,
+        attr: &str,
+        f: &Filter,
+        ctx: &Inner,
+        depth: usize,
+    ) -> Result<String, ScimError> {
         if depth > MAX_DEPTH {
             return Err(ScimError::invalid_filter("the filter is nested too deeply"));
         }
         Ok(match f {
             Filter::And(a, b) => {
-                format!("({} AND {})", self.inner(urn, attr, a, ctx, depth + 1)?, self.inner(urn, attr, b, ctx, depth + 1)?)
+                format!(
+                    "({} AND {})",
+                    self.inner(urn, attr, a, ctx, depth + 1)?,
+                    self.inner(urn, attr, b, ctx, depth + 1)?
+                )
             }
             Filter::Or(a, b) => {
-                format!("({} OR {})", self.inner(urn, attr, a, ctx, depth + 1)?, self.inner(urn, attr, b, ctx, depth + 1)?)
+                format!(
+                    "({} OR {})",
+                    self.inner(urn, attr, a, ctx, depth + 1)?,
+                    self.inner(urn, attr, b, ctx, depth + 1)?
+                )
             }
             Filter::Not(a) => format!("(NOT {})", self.inner(urn, attr, a, ctx, depth + 1)?),
             Filter::ValuePath { .. } => {
-                return Err(ScimError::invalid_filter("a value filter cannot contain another value filter"))
+                return Err(ScimError::invalid_filter(
+                    "a value filter cannot contain another value filter",
+                ))
             }
             Filter::Present(p) | Filter::Compare { path: p, .. } => {
                 let sub = relative_sub(p);
                 let info = self.info(urn, attr, Some(&sub))?;
                 let operand = match ctx {
-                    Inner::Json(base) => Operand::Json { base: base.clone(), path: format!("$.\"{sub}\"") },
+                    Inner::Json(base) => Operand::Json {
+                        base: base.clone(),
+                        path: format!("$.\"{sub}\""),
+                    },
                     Inner::Membership(alias) => self.membership_source(alias, &sub)?.1,
                 };
                 let cmp = match f {
@@ -210,7 +276,11 @@ impl Compiler<'_> {
     }
 
     /// The FROM/WHERE start of a membership subquery and the operand for `sub`.
-    fn membership_source(&mut self, alias: &str, sub: &str) -> Result<(String, Operand), ScimError> {
+    fn membership_source(
+        &mut self,
+        alias: &str,
+        sub: &str,
+    ) -> Result<(String, Operand), ScimError> {
         let (from, person, group) = match self.rt {
             ResourceType::Group => (
                 format!("memberships {alias} JOIN people {alias}p ON {alias}p.seq = {alias}.person_seq WHERE {alias}.group_seq = groups.seq"),
@@ -231,7 +301,9 @@ impl Compiler<'_> {
             (ResourceType::User, "display") => Operand::Sql(format!("{group}.display_name")),
             (ResourceType::User, "type") => Operand::Sql("'direct'".into()),
             _ => {
-                return Err(ScimError::invalid_filter(format!("the sub-attribute '{sub}' cannot be used in a filter")))
+                return Err(ScimError::invalid_filter(format!(
+                    "the sub-attribute '{sub}' cannot be used in a filter"
+                )))
             }
         };
         Ok((from, operand))
@@ -246,39 +318,50 @@ impl Compiler<'_> {
         cmp: Option<(CompareOp, &CompValue)>,
     ) -> Result<Operand, ScimError> {
         let t = self.table();
-        let column = match (self.rt, urn, attr, sub) {
-            (_, _, "id", None) => Some(format!("{t}.id")),
-            (_, _, "externalId", None) => Some(format!("{t}.external_id")),
-            (_, _, "meta", Some("created")) => Some(format!("{t}.created")),
-            (_, _, "meta", Some("lastModified")) => Some(format!("{t}.modified")),
-            (ResourceType::User, _, "meta", Some("resourceType")) => Some("'User'".into()),
-            (ResourceType::Group, _, "meta", Some("resourceType")) => Some("'Group'".into()),
-            (ResourceType::User, CORE_USER, "userName", None) => {
-                // `userName eq` goes through the prepared-key index: one lookup, and the
-                // same Unicode equivalence that uniqueness uses.
-                if let Some((CompareOp::Eq | CompareOp::Ne, CompValue::String(_))) = cmp {
-                    Some("people.user_name_key".into())
-                } else {
-                    Some("people.user_name".into())
+        let column =
+            match (self.rt, urn, attr, sub) {
+                (_, _, "id", None) => Some(format!("{t}.id")),
+                (_, _, "externalId", None) => Some(format!("{t}.external_id")),
+                (_, _, "meta", Some("created")) => Some(format!("{t}.created")),
+                (_, _, "meta", Some("lastModified")) => Some(format!("{t}.modified")),
+                (ResourceType::User, _, "meta", Some("resourceType")) => Some("'User'".into()),
+                (ResourceType::Group, _, "meta", Some("resourceType")) => Some("'Group'".into()),
+                (ResourceType::User, CORE_USER, "userName", None) => {
+                    // `userName eq` goes through the prepared-key index: one lookup, and the
+                    // same Unicode equivalence that uniqueness uses.
+                    if let Some((CompareOp::Eq | CompareOp::Ne, CompValue::String(_))) = cmp {
+                        Some("people.user_name_key".into())
+                    } else {
+                        Some("people.user_name".into())
+                    }
                 }
-            }
-            (ResourceType::User, CORE_USER, "active", None) => Some("people.active".into()),
-            (ResourceType::User, KEYBRIDGE_USER, "state", None) => Some("people.state".into()),
-            (ResourceType::User, KEYBRIDGE_USER, "role", None) => Some("people.role".into()),
-            (ResourceType::Group, CORE_GROUP, "displayName", None) => Some("groups.display_name".into()),
-            (_, _, "meta", Some(_)) => {
-                return Err(ScimError::invalid_filter("only meta.created, meta.lastModified and meta.resourceType can be filtered"))
-            }
-            _ => None,
-        };
+                (ResourceType::User, CORE_USER, "active", None) => Some("people.active".into()),
+                (ResourceType::User, KEYBRIDGE_USER, "state", None) => Some("people.state".into()),
+                (ResourceType::User, KEYBRIDGE_USER, "role", None) => Some("people.role".into()),
+                (ResourceType::Group, CORE_GROUP, "displayName", None) => {
+                    Some("groups.display_name".into())
+                }
+                (_, _, "meta", Some(_)) => return Err(ScimError::invalid_filter(
+                    "only meta.created, meta.lastModified and meta.resourceType can be filtered",
+                )),
+                _ => None,
+            };
         Ok(match column {
             Some(c) => Operand::Sql(c),
-            None => Operand::Json { base: format!("{t}.doc"), path: json_path(self.rt, urn, attr, sub) },
+            None => Operand::Json {
+                base: format!("{t}.doc"),
+                path: json_path(self.rt, urn, attr, sub),
+            },
         })
     }
 
     /// The SQL test of one operand against one comparison (or presence).
-    fn test(&mut self, operand: &Operand, info: AttrInfo, cmp: Option<(CompareOp, &CompValue)>) -> Result<String, ScimError> {
+    fn test(
+        &mut self,
+        operand: &Operand,
+        info: AttrInfo,
+        cmp: Option<(CompareOp, &CompValue)>,
+    ) -> Result<String, ScimError> {
         let x = self.operand_sql(operand);
         let Some((op, value)) = cmp else {
             return Ok(match info.kind {
@@ -290,20 +373,26 @@ impl Compiler<'_> {
             return match op {
                 CompareOp::Eq => Ok(format!("({x} IS NULL)")),
                 CompareOp::Ne => Ok(format!("({x} IS NOT NULL)")),
-                _ => Err(ScimError::invalid_filter("null can only be compared with eq or ne")),
+                _ => Err(ScimError::invalid_filter(
+                    "null can only be compared with eq or ne",
+                )),
             };
         }
         let user_name_key = x == "people.user_name_key";
         match info.kind {
             AttrKind::Boolean => {
                 let CompValue::Bool(b) = value else {
-                    return Err(ScimError::invalid_filter("a boolean attribute is compared with true or false"));
+                    return Err(ScimError::invalid_filter(
+                        "a boolean attribute is compared with true or false",
+                    ));
                 };
                 let v = self.bind(SqlValue::Integer(i64::from(*b)));
                 match op {
                     CompareOp::Eq => Ok(format!("({x} = {v})")),
                     CompareOp::Ne => Ok(format!("({x} <> {v})")),
-                    _ => Err(ScimError::invalid_filter("a boolean attribute supports only eq, ne and pr")),
+                    _ => Err(ScimError::invalid_filter(
+                        "a boolean attribute supports only eq, ne and pr",
+                    )),
                 }
             }
             AttrKind::Number => {
@@ -312,12 +401,18 @@ impl Compiler<'_> {
                         Some(i) => SqlValue::Integer(i),
                         None => SqlValue::Real(n.as_f64().unwrap_or(0.0)),
                     },
-                    _ => return Err(ScimError::invalid_filter("a numeric attribute is compared with a number")),
+                    _ => {
+                        return Err(ScimError::invalid_filter(
+                            "a numeric attribute is compared with a number",
+                        ))
+                    }
                 };
                 let v = self.bind(v);
                 ordered(op, &x, &v, true)
             }
-            AttrKind::Complex => Err(ScimError::invalid_filter("a complex attribute cannot be compared")),
+            AttrKind::Complex => Err(ScimError::invalid_filter(
+                "a complex attribute cannot be compared",
+            )),
             AttrKind::String | AttrKind::DateTime => {
                 let text = match value {
                     CompValue::String(s) => s.clone(),
@@ -326,11 +421,15 @@ impl Compiler<'_> {
                     CompValue::Null => String::new(),
                 };
                 let (x, v) = if info.kind == AttrKind::DateTime {
-                    let normal = normalize_datetime(&text)
-                        .ok_or_else(|| ScimError::invalid_filter(format!("'{text}' is not a dateTime (RFC 3339)")))?;
+                    let normal = normalize_datetime(&text).ok_or_else(|| {
+                        ScimError::invalid_filter(format!("'{text}' is not a dateTime (RFC 3339)"))
+                    })?;
                     (x, self.bind(SqlValue::Text(normal)))
                 } else if user_name_key {
-                    (x, self.bind(SqlValue::Text(keybridge_scim::username_key(&text))))
+                    (
+                        x,
+                        self.bind(SqlValue::Text(keybridge_scim::username_key(&text))),
+                    )
                 } else if info.case_exact {
                     (x, self.bind(SqlValue::Text(text)))
                 } else {
@@ -363,7 +462,11 @@ fn ordered(op: CompareOp, x: &str, v: &str, allow_order: bool) -> Result<String,
         CompareOp::Ge if allow_order => ">=",
         CompareOp::Lt if allow_order => "<",
         CompareOp::Le if allow_order => "<=",
-        _ => return Err(ScimError::invalid_filter("this operator does not apply to this attribute")),
+        _ => {
+            return Err(ScimError::invalid_filter(
+                "this operator does not apply to this attribute",
+            ))
+        }
     };
     Ok(format!("({x} {sym} {v})"))
 }
@@ -376,7 +479,10 @@ fn core_urn(rt: ResourceType) -> &'static str {
 }
 
 fn is_membership(rt: ResourceType, urn: &str, attr: &str) -> bool {
-    matches!((rt, urn, attr), (ResourceType::Group, CORE_GROUP, "members") | (ResourceType::User, CORE_USER, "groups"))
+    matches!(
+        (rt, urn, attr),
+        (ResourceType::Group, CORE_GROUP, "members") | (ResourceType::User, CORE_USER, "groups")
+    )
 }
 
 /// In a value filter, a path names a sub-attribute: `type` in `emails[type eq "work"]`.
@@ -403,15 +509,28 @@ pub fn json_path(rt: ResourceType, urn: &str, attr: &str, sub: Option<&str>) -> 
 
 /// An RFC 3339 instant in the store's fixed-width form, so text order is time order.
 pub fn normalize_datetime(s: &str) -> Option<String> {
-    let t = time::OffsetDateTime::parse(s.trim(), &time::format_description::well_known::Rfc3339).ok()?;
+    let t = time::OffsetDateTime::parse(s.trim(), &time::format_description::well_known::Rfc3339)
+        .ok()?;
     Some(super::format_timestamp(t))
 }
 
 /// Compiles `filter` (already resolved against the schema) into a SQL condition.
-pub fn compile(rt: ResourceType, filter: &Filter, lookup: AttrLookup<'_>) -> Result<SqlCondition, ScimError> {
-    let mut c = Compiler { rt, lookup, params: Vec::new(), aliases: 0 };
+pub fn compile(
+    rt: ResourceType,
+    filter: &Filter,
+    lookup: AttrLookup<'_>,
+) -> Result<SqlCondition, ScimError> {
+    let mut c = Compiler {
+        rt,
+        lookup,
+        params: Vec::new(),
+        aliases: 0,
+    };
     let sql = c.compile(filter, 0)?;
-    Ok(SqlCondition { sql, params: c.params })
+    Ok(SqlCondition {
+        sql,
+        params: c.params,
+    })
 }
 
 /// An ORDER BY expression for `sortBy` (multi-valued: the primary value, else the first),
@@ -422,7 +541,12 @@ pub fn sort_expression(
     lookup: AttrLookup<'_>,
     params: &mut Vec<SqlValue>,
 ) -> Result<String, ScimError> {
-    let mut c = Compiler { rt, lookup, params: std::mem::take(params), aliases: 100 };
+    let mut c = Compiler {
+        rt,
+        lookup,
+        params: std::mem::take(params),
+        aliases: 100,
+    };
     let urn = path.urn.clone().unwrap_or_else(|| core_urn(rt).to_owned());
     let top = c.info(&urn, &path.attr, None)?;
     let result = if is_membership(rt, &urn, &path.attr) {
@@ -433,7 +557,11 @@ pub fn sort_expression(
         let p = c.bind(SqlValue::Text(json_path(rt, &urn, &path.attr, None)));
         let s = c.bind(SqlValue::Text(format!("$.\"{sub}\"")));
         let value = format!("json_extract(js.value, {s})");
-        let value = if info.kind == AttrKind::String && !info.case_exact { format!("kb_fold({value})") } else { value };
+        let value = if info.kind == AttrKind::String && !info.case_exact {
+            format!("kb_fold({value})")
+        } else {
+            value
+        };
         Ok(format!(
             "(SELECT {value} FROM json_each({}.doc, {p}) AS js ORDER BY coalesce(json_extract(js.value, '$.primary'), 0) DESC LIMIT 1)",
             c.table()
@@ -445,7 +573,11 @@ pub fn sort_expression(
         };
         let operand = c.single_operand(&urn, &path.attr, path.sub_attr.as_deref(), None)?;
         let x = c.operand_sql(&operand);
-        Ok(if info.kind == AttrKind::String && !info.case_exact { format!("kb_fold({x})") } else { x })
+        Ok(if info.kind == AttrKind::String && !info.case_exact {
+            format!("kb_fold({x})")
+        } else {
+            x
+        })
     };
     *params = c.params;
     result

@@ -30,7 +30,10 @@ impl Writer {
             .name("keybridge-writer".into())
             .spawn(move || run(conn, rx, max_batch))
             .ok();
-        Writer { sender: Arc::new(Mutex::new(Some(tx))), thread: Arc::new(Mutex::new(thread)) }
+        Writer {
+            sender: Arc::new(Mutex::new(Some(tx))),
+            thread: Arc::new(Mutex::new(thread)),
+        }
     }
 
     pub(super) async fn write<T, E, F>(&self, job: F) -> Result<T, E>
@@ -50,7 +53,10 @@ impl Writer {
             })
         });
         {
-            let guard = self.sender.lock().map_err(|_| E::from(StoreError::Closed))?;
+            let guard = self
+                .sender
+                .lock()
+                .map_err(|_| E::from(StoreError::Closed))?;
             let sender = guard.as_ref().ok_or(E::from(StoreError::Closed))?;
             sender.send(job).map_err(|_| E::from(StoreError::Closed))?;
         }

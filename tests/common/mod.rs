@@ -43,7 +43,11 @@ impl TestBridge {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Store::open(dir.path(), StoreOptions::default()).expect("store");
         let directory = Directory::open(store.clone()).await.expect("directory");
-        let token = keybridge::tokens::issue(&store, "test").await.expect("token").expose().to_owned();
+        let token = keybridge::tokens::issue(&store, "test")
+            .await
+            .expect("token")
+            .expose()
+            .to_owned();
         let config = BridgeConfig {
             listen: "127.0.0.1:0".parse().expect("addr"),
             hostname: None,
@@ -51,10 +55,24 @@ impl TestBridge {
             data_dir: dir.path().to_owned(),
             limits,
         };
-        let running = bridge::serve(config, directory.clone()).await.expect("serve");
+        let running = bridge::serve(config, directory.clone())
+            .await
+            .expect("serve");
         let origin = format!("http://{}", running.local_addr);
-        let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client");
-        TestBridge { base: format!("{origin}/scim/v2"), origin, dir, store, directory, token, client, running: Some(running) }
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("client");
+        TestBridge {
+            base: format!("{origin}/scim/v2"),
+            origin,
+            dir,
+            store,
+            directory,
+            token,
+            client,
+            running: Some(running),
+        }
     }
 
     /// Sends `method path` (relative to the SCIM base unless it starts with `http`).
@@ -62,11 +80,23 @@ impl TestBridge {
         self.send_with(method, path, body, &[]).await
     }
 
-    pub async fn send_with(&self, method: Method, path: &str, body: Option<Value>, headers: &[(&str, &str)]) -> Reply {
-        let url = if path.starts_with("http") { path.to_owned() } else { format!("{}{}", self.base, path) };
+    pub async fn send_with(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let url = if path.starts_with("http") {
+            path.to_owned()
+        } else {
+            format!("{}{}", self.base, path)
+        };
         let mut req = self.client.request(method, url).bearer_auth(&self.token);
         if let Some(b) = body {
-            req = req.header("content-type", "application/scim+json").body(b.to_string());
+            req = req
+                .header("content-type", "application/scim+json")
+                .body(b.to_string());
         }
         for (k, v) in headers {
             req = req.header(*k, *v);
@@ -75,8 +105,16 @@ impl TestBridge {
         let status = resp.status();
         let headers = resp.headers().clone();
         let text = resp.text().await.expect("body");
-        let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
-        Reply { status, headers, body }
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        Reply {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub async fn get(&self, path: &str) -> Reply {
@@ -131,11 +169,15 @@ impl TestBridge {
     /// Names and outcomes of all events, oldest first.
     pub async fn events(&self) -> Vec<(String, String)> {
         self.store
-            .read(|conn| -> Result<Vec<(String, String)>, keybridge::store::StoreError> {
-                let mut stmt = conn.prepare("SELECT name, outcome FROM events ORDER BY seq")?;
-                let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<Vec<_>, _>>()?;
-                Ok(rows)
-            })
+            .read(
+                |conn| -> Result<Vec<(String, String)>, keybridge::store::StoreError> {
+                    let mut stmt = conn.prepare("SELECT name, outcome FROM events ORDER BY seq")?;
+                    let rows = stmt
+                        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                        .collect::<Result<Vec<_>, _>>()?;
+                    Ok(rows)
+                },
+            )
             .await
             .expect("events")
     }
@@ -164,5 +206,7 @@ pub fn patch_op(ops: Value) -> Value {
 }
 
 pub fn state_of(user: &Value) -> &str {
-    user["urn:keybridge:params:scim:schemas:extension:account:2.0:User"]["state"].as_str().unwrap_or("")
+    user["urn:keybridge:params:scim:schemas:extension:account:2.0:User"]["state"]
+        .as_str()
+        .unwrap_or("")
 }

@@ -520,5 +520,9 @@ fn removing_a_whole_extension_clears_its_attributes() {
         "Operations": [{"op": "remove", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"}]}))
     .expect("parse");
     apply_patch(ResourceType::User, &mut doc, &ops).expect("apply");
-    assert!(doc.get("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User").is_none(), "{doc}");
+    assert!(
+        doc.get("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User")
+            .is_none(),
+        "{doc}"
+    );
 }
