@@ -197,7 +197,11 @@ for d in lines:
         rss.setdefault(d["server"], {})[d["checkpoint"]] = d
 peer = "scim2-server"
 def f(x, nd=1):
-    return "—" if x is None else f"{x:,.{nd}f}"
+    if x is None:
+        return "—"
+    if 0 < abs(x) < 10 ** -nd * 10:
+        return f"{x:.2g}"
+    return f"{x:,.{nd}f}"
 out = []
 out.append(f"# Keybridge vs scim2-server — {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC")
 out.append("")
@@ -222,7 +226,7 @@ for name, by in rows.items():
     ratios[name] = ratio
     lat = lambda d: f"{d['p50_ms']:.1f} / {d['p99_ms']:.1f}" if d else "—"
     errs = sum(d["errors"] for d in (a, b) if d)
-    out.append(f"| {name} | {f(ra)} | {f(rb)} | {f(ratio, 1) + '×' if ratio else '—'} | {lat(a)} | {lat(b)} | {errs} |")
+    out.append(f"| {name} | {f(ra)} | {f(rb)} | {f(ratio, 0) + '×' if ratio else '—'} | {lat(a)} | {lat(b)} | {errs} |")
 out.append("")
 def mb(kb_):
     return None if kb_ is None else kb_ / 1024

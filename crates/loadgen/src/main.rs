@@ -62,7 +62,7 @@ pub struct Args {
     #[arg(long, default_value_t = 1800.0)]
     pub setup_timeout: f64,
     /// Seconds to wait for any single answer
-    #[arg(long, default_value_t = 120.0)]
+    #[arg(long, default_value_t = 300.0)]
     pub request_timeout: f64,
     /// Members of each small group for the member PATCH scenario
     #[arg(long, default_value_t = 100)]

@@ -124,7 +124,7 @@ async fn measure<S: Scenario>(
         "requests": out.requests,
         "errors": out.errors,
         "seconds": round(out.elapsed.as_secs_f64(), 3),
-        "rps": round(out.rps(), 1),
+        "rps": round(out.rps(), 3),
         "p50_ms": round(out.quantile_ms(0.50), 3),
         "p99_ms": round(out.quantile_ms(0.99), 3),
         "max_ms": round(out.quantile_ms(1.0), 3),
