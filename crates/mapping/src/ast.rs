@@ -148,7 +148,9 @@ impl Node {
     pub fn same_shape(&self, other: &Node) -> bool {
         use NodeKind as K;
         let both = |a: &Node, b: &Node| a.same_shape(b);
-        let all = |a: &[Node], b: &[Node]| a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same_shape(y));
+        let all = |a: &[Node], b: &[Node]| {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same_shape(y))
+        };
         let opt = |a: &Option<Box<Node>>, b: &Option<Box<Node>>| match (a, b) {
             (None, None) => true,
             (Some(a), Some(b)) => a.same_shape(b),
@@ -159,9 +161,9 @@ impl Node {
             (K::Bool(a), K::Bool(b)) => a == b,
             (K::Int(a), K::Int(b)) => a == b,
             (K::Float(a), K::Float(b)) => a.to_bits() == b.to_bits(),
-            (K::Str(a), K::Str(b)) | (K::Ident(a), K::Ident(b)) | (K::Pointer(a), K::Pointer(b)) => {
-                a == b
-            }
+            (K::Str(a), K::Str(b))
+            | (K::Ident(a), K::Ident(b))
+            | (K::Pointer(a), K::Pointer(b)) => a == b,
             (K::Array(a), K::Array(b)) | (K::Sequence(a), K::Sequence(b)) => all(a, b),
             (K::Map(a), K::Map(b)) => {
                 a.len() == b.len()
@@ -173,32 +175,82 @@ impl Node {
                 o1 == o2 && both(a, b)
             }
             (
-                K::Binary { op: o1, left: l1, right: r1 },
-                K::Binary { op: o2, left: l2, right: r2 },
+                K::Binary {
+                    op: o1,
+                    left: l1,
+                    right: r1,
+                },
+                K::Binary {
+                    op: o2,
+                    left: l2,
+                    right: r2,
+                },
             ) => o1 == o2 && both(l1, l2) && both(r1, r2),
             (
-                K::Conditional { cond: c1, then: t1, otherwise: e1 },
-                K::Conditional { cond: c2, then: t2, otherwise: e2 },
+                K::Conditional {
+                    cond: c1,
+                    then: t1,
+                    otherwise: e1,
+                },
+                K::Conditional {
+                    cond: c2,
+                    then: t2,
+                    otherwise: e2,
+                },
             ) => both(c1, c2) && both(t1, t2) && both(e1, e2),
             (
-                K::Member { object: o1, property: p1, optional: x1 },
-                K::Member { object: o2, property: p2, optional: x2 },
+                K::Member {
+                    object: o1,
+                    property: p1,
+                    optional: x1,
+                },
+                K::Member {
+                    object: o2,
+                    property: p2,
+                    optional: x2,
+                },
             ) => x1 == x2 && both(o1, o2) && both(p1, p2),
             (
-                K::Slice { object: o1, from: f1, to: t1 },
-                K::Slice { object: o2, from: f2, to: t2 },
+                K::Slice {
+                    object: o1,
+                    from: f1,
+                    to: t1,
+                },
+                K::Slice {
+                    object: o2,
+                    from: f2,
+                    to: t2,
+                },
             ) => both(o1, o2) && opt(f1, f2) && opt(t1, t2),
             (K::Call { name: n1, args: a1 }, K::Call { name: n2, args: a2 }) => {
                 n1 == n2 && all(a1, a2)
             }
             (
-                K::MethodCall { object: o1, name: n1, args: a1, optional: x1 },
-                K::MethodCall { object: o2, name: n2, args: a2, optional: x2 },
+                K::MethodCall {
+                    object: o1,
+                    name: n1,
+                    args: a1,
+                    optional: x1,
+                },
+                K::MethodCall {
+                    object: o2,
+                    name: n2,
+                    args: a2,
+                    optional: x2,
+                },
             ) => n1 == n2 && x1 == x2 && both(o1, o2) && all(a1, a2),
             (K::Predicate(a), K::Predicate(b)) | (K::Chain(a), K::Chain(b)) => both(a, b),
             (
-                K::Let { name: n1, value: v1, body: b1 },
-                K::Let { name: n2, value: v2, body: b2 },
+                K::Let {
+                    name: n1,
+                    value: v1,
+                    body: b1,
+                },
+                K::Let {
+                    name: n2,
+                    value: v2,
+                    body: b2,
+                },
             ) => n1 == n2 && both(v1, v2) && both(b1, b2),
             _ => false,
         }

@@ -20,10 +20,12 @@ pub fn expr_command(expression: &str, env_json: Option<&str>) -> Result<String, 
     let (names, values) = match env_json {
         None => (Vec::new(), Vec::new()),
         Some(text) => {
-            let json: serde_json::Value =
-                serde_json::from_str(text).map_err(|e| format!("the environment is not valid JSON: {e}"))?;
+            let json: serde_json::Value = serde_json::from_str(text)
+                .map_err(|e| format!("the environment is not valid JSON: {e}"))?;
             let Some(object) = json.as_object() else {
-                return Err("the environment must be a JSON object whose keys are the variables".into());
+                return Err(
+                    "the environment must be a JSON object whose keys are the variables".into(),
+                );
             };
             object
                 .iter()
@@ -42,9 +44,13 @@ pub fn expr_command(expression: &str, env_json: Option<&str>) -> Result<String, 
 /// the JumpCloud user. Without a provider user it is a create, so create-only rows
 /// apply. Fails with a list of every bad row — invalid rows of the table, or rows whose
 /// expression failed for this user.
-pub fn map_command(jc_user_json: &str, provider_user_json: Option<&str>, table_json: Option<&str>) -> Result<String, String> {
-    let jc_user: serde_json::Value =
-        serde_json::from_str(jc_user_json).map_err(|e| format!("the JumpCloud user is not valid JSON: {e}"))?;
+pub fn map_command(
+    jc_user_json: &str,
+    provider_user_json: Option<&str>,
+    table_json: Option<&str>,
+) -> Result<String, String> {
+    let jc_user: serde_json::Value = serde_json::from_str(jc_user_json)
+        .map_err(|e| format!("the JumpCloud user is not valid JSON: {e}"))?;
     let provider: Option<serde_json::Value> = provider_user_json
         .map(serde_json::from_str)
         .transpose()

@@ -243,7 +243,10 @@ impl<'a> Compiler<'a> {
                 optional: *optional,
             },
             NodeKind::Predicate(_) => {
-                return Err(self.error(span, "a predicate is only allowed as an argument of a builtin"))
+                return Err(self.error(
+                    span,
+                    "a predicate is only allowed as an argument of a builtin",
+                ))
             }
             NodeKind::Chain(inner) => OpKind::Chain(self.boxed(inner)?),
             NodeKind::Let { name, value, body } => {
@@ -272,15 +275,23 @@ impl<'a> Compiler<'a> {
         if name == "$env" {
             return Ok(OpKind::EnvMap);
         }
-        let known = self.variables.iter().map(|v| &**v).chain(self.locals.iter().map(String::as_str));
-        Err(self.error(span, format!("unknown name {name}{}", suggestion(name, known))))
+        let known = self
+            .variables
+            .iter()
+            .map(|v| &**v)
+            .chain(self.locals.iter().map(String::as_str));
+        Err(self.error(
+            span,
+            format!("unknown name {name}{}", suggestion(name, known)),
+        ))
     }
 
     fn binary(&mut self, b: BinaryOp, left: &Node, right: &Node) -> Result<OpKind, ExprError> {
         let l = self.boxed(left)?;
         if b == BinaryOp::Matches {
             if let NodeKind::Str(pattern) = &right.kind {
-                let regex = builtins::compile_regex(pattern).map_err(|m| self.error(right.span, m))?;
+                let regex =
+                    builtins::compile_regex(pattern).map_err(|m| self.error(right.span, m))?;
                 return Ok(OpKind::MatchesConst(l, Arc::new(regex)));
             }
         }
@@ -298,13 +309,33 @@ impl<'a> Compiler<'a> {
             return self.predicate_call(kind, args, span);
         }
         let Some(builtin) = builtins::lookup(name) else {
-            let known = builtins::names().chain(
-                ["all", "none", "any", "one", "filter", "map", "count", "sum", "find", "findIndex", "findLast", "findLastIndex", "groupBy", "sortBy", "reduce"],
-            );
-            return Err(self.error(span, format!("unknown func {name}{}", suggestion(name, known))));
+            let known = builtins::names().chain([
+                "all",
+                "none",
+                "any",
+                "one",
+                "filter",
+                "map",
+                "count",
+                "sum",
+                "find",
+                "findIndex",
+                "findLast",
+                "findLastIndex",
+                "groupBy",
+                "sortBy",
+                "reduce",
+            ]);
+            return Err(self.error(
+                span,
+                format!("unknown func {name}{}", suggestion(name, known)),
+            ));
         };
         if args.len() < builtin.min_args || args.len() > builtin.max_args {
-            return Err(self.error(span, arity_message(name, builtin.min_args, builtin.max_args, args.len())));
+            return Err(self.error(
+                span,
+                arity_message(name, builtin.min_args, builtin.max_args, args.len()),
+            ));
         }
         Ok(OpKind::Builtin {
             f: builtin.f,
@@ -312,7 +343,12 @@ impl<'a> Compiler<'a> {
         })
     }
 
-    fn predicate_call(&mut self, kind: PredicateKind, args: &[Node], span: Span) -> Result<OpKind, ExprError> {
+    fn predicate_call(
+        &mut self,
+        kind: PredicateKind,
+        args: &[Node],
+        span: Span,
+    ) -> Result<OpKind, ExprError> {
         let (min, max) = match kind {
             PredicateKind::Count | PredicateKind::Sum => (1, 2),
             PredicateKind::SortBy | PredicateKind::Reduce => (2, 3),
@@ -332,7 +368,12 @@ impl<'a> Compiler<'a> {
                 self.predicate_depth -= 1;
                 Some(compiled?)
             }
-            Some(other) => return Err(self.error(other.span, format!("the second argument of {} must be a predicate", kind.name()))),
+            Some(other) => {
+                return Err(self.error(
+                    other.span,
+                    format!("the second argument of {} must be a predicate", kind.name()),
+                ))
+            }
             None => None,
         };
         let extra = args.get(2).map(|n| self.boxed(n)).transpose()?;
@@ -376,7 +417,11 @@ fn edit_distance(a: &str, b: &str) -> usize {
         row[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
             let current = row[j + 1];
-            row[j + 1] = if ca == *cb { prev } else { 1 + prev.min(row[j]).min(row[j + 1]) };
+            row[j + 1] = if ca == *cb {
+                prev
+            } else {
+                1 + prev.min(row[j]).min(row[j + 1])
+            };
             prev = current;
         }
     }

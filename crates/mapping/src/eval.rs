@@ -102,7 +102,10 @@ impl<'e> Machine<'e> {
             OpKind::Env(slot) => Ok(self.env.get(*slot).cloned().unwrap_or(Value::Nil)),
             OpKind::EnvMap => Ok(self.env_map()),
             OpKind::Local(i) => Ok(self.locals.get(*i).cloned().unwrap_or(Value::Nil)),
-            OpKind::Element => Ok(self.frame().map(|f| f.element.clone()).unwrap_or(Value::Nil)),
+            OpKind::Element => Ok(self
+                .frame()
+                .map(|f| f.element.clone())
+                .unwrap_or(Value::Nil)),
             OpKind::ElementIndex => Ok(self
                 .frame()
                 .map(|f| Value::Int(f.index as i64))
@@ -147,7 +150,10 @@ impl<'e> Machine<'e> {
                 Value::Bool(false) => self.eval(e),
                 other => Err(Fault::runtime(
                     c.pos,
-                    format!("non-bool expression (type {}) used as condition", other.go_type()),
+                    format!(
+                        "non-bool expression (type {}) used as condition",
+                        other.go_type()
+                    ),
                 )),
             },
             OpKind::Chain(inner) => Ok(self.eval_chain(inner)?.unwrap_or(Value::Nil)),
@@ -158,7 +164,13 @@ impl<'e> Machine<'e> {
                 let object = self.eval(object)?;
                 let from = from.as_ref().map(|f| self.eval(f)).transpose()?;
                 let to = to.as_ref().map(|t| self.eval(t)).transpose()?;
-                operators::slice(&object, from.as_ref(), to.as_ref(), op.pos, &mut self.budget)
+                operators::slice(
+                    &object,
+                    from.as_ref(),
+                    to.as_ref(),
+                    op.pos,
+                    &mut self.budget,
+                )
             }
             OpKind::Builtin { f, args } => {
                 // Most calls take a few arguments: keep them on the stack.
@@ -183,7 +195,14 @@ impl<'e> Machine<'e> {
                 body,
                 extra,
             } => {
-                let result = crate::predicates::run(self, *kind, collection, body.as_deref(), extra.as_deref(), op.pos)?;
+                let result = crate::predicates::run(
+                    self,
+                    *kind,
+                    collection,
+                    body.as_deref(),
+                    extra.as_deref(),
+                    op.pos,
+                )?;
                 check_depth(result, op.pos)
             }
             OpKind::Array(items) => {
@@ -217,7 +236,12 @@ impl<'e> Machine<'e> {
     }
 
     fn env_map(&self) -> Value {
-        Value::map(self.names.iter().zip(self.env).map(|(k, v)| (k.clone(), v.clone())))
+        Value::map(
+            self.names
+                .iter()
+                .zip(self.env)
+                .map(|(k, v)| (k.clone(), v.clone())),
+        )
     }
 
     /// Evaluates a boolean operand of `and`/`or`; anything but a bool is an error
@@ -227,7 +251,10 @@ impl<'e> Machine<'e> {
             Value::Bool(b) => Ok(b),
             other => Err(Fault::runtime(
                 op.pos,
-                format!("invalid operation: {operator} on {} (expected bool)", other.go_type()),
+                format!(
+                    "invalid operation: {operator} on {} (expected bool)",
+                    other.go_type()
+                ),
             )),
         }
     }
@@ -334,7 +361,13 @@ fn unary(op: UnaryOp, v: Value, pos: usize) -> Eval {
             pos,
             format!("invalid operation: not on {} (expected bool)", v.go_type()),
         )),
-        (UnaryOp::Neg, v) => Err(Fault::runtime(pos, format!("invalid operation: - {}", v.go_type()))),
-        (UnaryOp::Plus, v) => Err(Fault::runtime(pos, format!("invalid operation: + {}", v.go_type()))),
+        (UnaryOp::Neg, v) => Err(Fault::runtime(
+            pos,
+            format!("invalid operation: - {}", v.go_type()),
+        )),
+        (UnaryOp::Plus, v) => Err(Fault::runtime(
+            pos,
+            format!("invalid operation: + {}", v.go_type()),
+        )),
     }
 }

@@ -57,6 +57,8 @@ impl Expression {
 
     pub fn eval_with_limits(&self, env: &[Value], limits: Limits) -> Result<Value, ExprError> {
         let mut machine = Machine::new(env, &self.variables, limits);
-        machine.eval(&self.op).map_err(|fault| fault.bind(&self.source))
+        machine
+            .eval(&self.op)
+            .map_err(|fault| fault.bind(&self.source))
     }
 }

@@ -129,7 +129,11 @@ pub fn format_g(f: f64) -> String {
         return s;
     }
     if f == 0.0 {
-        return if f.is_sign_negative() { "-0".into() } else { "0".into() };
+        return if f.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
     }
     let (_, dp) = shortest_digits(f);
     let exp = dp - 1;

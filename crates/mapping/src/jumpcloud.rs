@@ -16,31 +16,6 @@ pub(crate) const BUILTINS: &[Builtin] = &[
     builtin("toScimPhoneNumbers", to_scim_phone_numbers, 1, 1),
 ];
 
-/// String attributes of a system user; unset ones read as `""`.
-pub const STRING_FIELDS: &[&str] = &[
-    "username",
-    "email",
-    "firstname",
-    "middlename",
-    "lastname",
-    "displayname",
-    "jobTitle",
-    "department",
-    "costCenter",
-    "company",
-    "employeeIdentifier",
-    "employeeType",
-    "description",
-    "location",
-    "manager",
-    "alternateEmail",
-    "state",
-    "created",
-];
-
-/// Boolean attributes; unset ones read as `false`.
-pub const BOOL_FIELDS: &[&str] = &["activated", "suspended"];
-
 const ADDRESS_FIELDS: &[&str] = &[
     "type",
     "streetAddress",
@@ -54,12 +29,46 @@ const ADDRESS_FIELDS: &[&str] = &[
 const PHONE_FIELDS: &[&str] = &["type", "number"];
 const ATTRIBUTE_FIELDS: &[&str] = &["name", "value"];
 
+/// How a top-level attribute of `jcUser` is normalised.
+#[derive(Clone, Copy)]
+enum Shape {
+    Id,
+    Text,
+    Flag,
+    Records(&'static [&'static str]),
+}
+
+/// The top-level attributes of `jcUser`.
+const TOP: &[(&str, Shape)] = &[
+    ("id", Shape::Id),
+    ("username", Shape::Text),
+    ("email", Shape::Text),
+    ("firstname", Shape::Text),
+    ("middlename", Shape::Text),
+    ("lastname", Shape::Text),
+    ("displayname", Shape::Text),
+    ("jobTitle", Shape::Text),
+    ("department", Shape::Text),
+    ("costCenter", Shape::Text),
+    ("company", Shape::Text),
+    ("employeeIdentifier", Shape::Text),
+    ("employeeType", Shape::Text),
+    ("description", Shape::Text),
+    ("location", Shape::Text),
+    ("manager", Shape::Text),
+    ("alternateEmail", Shape::Text),
+    ("state", Shape::Text),
+    ("created", Shape::Text),
+    ("activated", Shape::Flag),
+    ("suspended", Shape::Flag),
+    ("addresses", Shape::Records(ADDRESS_FIELDS)),
+    ("phoneNumbers", Shape::Records(PHONE_FIELDS)),
+    ("attributes", Shape::Records(ATTRIBUTE_FIELDS)),
+];
+
 /// Every top-level name of `jcUser`, `id` included.
 pub fn jc_user_fields() -> impl Iterator<Item = &'static str> {
-    ["id", "addresses", "phoneNumbers", "attributes"]
-        .into_iter()
-        .chain(STRING_FIELDS.iter().copied())
-        .chain(BOOL_FIELDS.iter().copied())
+    TOP.iter().map(|(name, _)| *name)
 }
 
 /// Shared key strings, so normalising a user does not allocate its keys again.
@@ -70,12 +79,21 @@ pub(crate) fn key(name: &str) -> Arc<str> {
             .chain(ADDRESS_FIELDS.iter().copied())
             .chain(PHONE_FIELDS.iter().copied())
             .chain(ATTRIBUTE_FIELDS.iter().copied())
-            .chain(["value", "primary", "_id", "work", "home", "mobile", "fax", "other", "schemas"])
+            .chain([
+                "value", "primary", "_id", "work", "home", "mobile", "fax", "other", "schemas",
+            ])
             .chain([crate::target::CORE_USER_SCHEMA])
             .map(|k| (k, Arc::from(k)))
             .collect()
     });
     keys.get(name).cloned().unwrap_or_else(|| Arc::from(name))
+}
+
+/// The shared key of `TOP[i]`.
+fn top_key(i: usize) -> Arc<str> {
+    static KEYS: OnceLock<Vec<Arc<str>>> = OnceLock::new();
+    let keys = KEYS.get_or_init(|| TOP.iter().map(|(name, _)| Arc::from(*name)).collect());
+    keys.get(i).cloned().unwrap_or_else(|| Arc::from(""))
 }
 
 /// A string value for a fixed word, shared rather than allocated each time.
@@ -98,57 +116,49 @@ pub fn normalize_jc_user(json: serde_json::Value) -> Value {
 
 /// [`normalize_jc_user`] without taking ownership.
 pub fn normalize_jc_user_ref(json: &serde_json::Value) -> Value {
+    const NONE: Option<&serde_json::Value> = None;
     let empty = serde_json::Map::new();
     let obj = json.as_object().unwrap_or(&empty);
-    let mut out: Vec<(Arc<str>, Value)> = Vec::with_capacity(obj.len() + STRING_FIELDS.len() + 8);
+    // One pass over the input: known attributes into their slots, others kept as-is.
+    let mut slots = [NONE; TOP.len()];
+    let mut api_id = None;
+    let mut out: Vec<(Arc<str>, Value)> = Vec::with_capacity(TOP.len() + 4);
     for (k, v) in obj {
-        if !matches!(k.as_str(), "_id" | "id" | "addresses" | "phoneNumbers" | "attributes") {
-            out.push((key(k), Value::from_json(v)));
+        match TOP.iter().position(|(name, _)| name == k) {
+            Some(i) => slots[i] = Some(v).filter(|v| !v.is_null()),
+            None if k == "_id" => api_id = Some(v).filter(|v| !v.is_null()),
+            None => out.push((key(k), Value::from_json(v))),
         }
     }
-    let id = obj.get("_id").or_else(|| obj.get("id"));
-    out.push((key("id"), string_or_empty(id)));
-    // Pushed after the pass-through values, so these win where both exist.
-    for f in STRING_FIELDS {
-        if is_unset(obj.get(*f)) {
-            out.push((key(f), empty_string()));
-        }
+    for (i, (_, shape)) in TOP.iter().enumerate() {
+        let given = slots[i];
+        let value = match shape {
+            Shape::Id => api_id.or(given).map_or_else(empty_string, Value::from_json),
+            Shape::Text => given.map_or_else(empty_string, Value::from_json),
+            Shape::Flag => given.map_or(Value::Bool(false), Value::from_json),
+            Shape::Records(fields) => records(given, fields),
+        };
+        out.push((top_key(i), value));
     }
-    for f in BOOL_FIELDS {
-        if is_unset(obj.get(*f)) {
-            out.push((key(f), Value::Bool(false)));
-        }
-    }
-    out.push((key("addresses"), records(obj.get("addresses"), ADDRESS_FIELDS)));
-    out.push((key("phoneNumbers"), records(obj.get("phoneNumbers"), PHONE_FIELDS)));
-    out.push((key("attributes"), records(obj.get("attributes"), ATTRIBUTE_FIELDS)));
     Value::map(out)
-}
-
-fn is_unset(v: Option<&serde_json::Value>) -> bool {
-    matches!(v, None | Some(serde_json::Value::Null))
-}
-
-fn string_or_empty(v: Option<&serde_json::Value>) -> Value {
-    match v {
-        None | Some(serde_json::Value::Null) => empty_string(),
-        Some(v) => Value::from_json(v),
-    }
 }
 
 /// An array of objects with `fields` filled in as `""` when unset.
 fn records(v: Option<&serde_json::Value>, fields: &[&str]) -> Value {
+    static EMPTY: OnceLock<Value> = OnceLock::new();
     let Some(items) = v.and_then(serde_json::Value::as_array) else {
-        return Value::array(Vec::new());
+        return EMPTY.get_or_init(|| Value::array(Vec::new())).clone();
     };
     let normalized = items
         .iter()
         .map(|item| match item.as_object() {
             Some(obj) => {
-                let mut out: Vec<(Arc<str>, Value)> =
-                    obj.iter().map(|(k, v)| (key(k), Value::from_json(v))).collect();
+                let mut out: Vec<(Arc<str>, Value)> = obj
+                    .iter()
+                    .map(|(k, v)| (key(k), Value::from_json(v)))
+                    .collect();
                 for f in fields {
-                    if is_unset(obj.get(*f)) {
+                    if !out.iter().any(|(k, v)| &**k == *f && !v.is_nil()) {
                         out.push((key(f), empty_string()));
                     }
                 }
@@ -184,7 +194,13 @@ fn entry(name: &str, value: Value) -> (Arc<str>, Value) {
 /// Builds the SCIM multi-valued list from one record or an array of them; the first
 /// element is the primary one; elements `convert` skips are left out; nothing at all
 /// gives nil.
-fn scim_list(name: &str, v: &Value, b: &mut Budget, pos: usize, convert: fn(&Value, bool) -> Option<Value>) -> R {
+fn scim_list(
+    name: &str,
+    v: &Value,
+    b: &mut Budget,
+    pos: usize,
+    convert: fn(&Value, bool) -> Option<Value>,
+) -> R {
     let items: Vec<&Value> = match v {
         Value::Nil => return Ok(Value::Nil),
         Value::Array(a) => a.items.iter().filter(|i| !i.is_nil()).collect(),
@@ -218,7 +234,10 @@ fn with_primary(mut entries: Vec<(Arc<str>, Value)>, primary: bool) -> Value {
 fn to_scim_emails(b: &mut Budget, args: &[Value], pos: usize) -> R {
     scim_list("toScimEmails", arg(args, 0), b, pos, |email, primary| {
         let address = email.as_str().filter(|s| !s.is_empty())?;
-        let entries = vec![entry("value", Value::str(address)), entry("type", word("work"))];
+        let entries = vec![
+            entry("value", Value::str(address)),
+            entry("type", word("work")),
+        ];
         Some(with_primary(entries, primary))
     })
 }
@@ -229,9 +248,19 @@ fn to_scim_addresses(b: &mut Budget, args: &[Value], pos: usize) -> R {
     scim_list("toScimAddresses", arg(args, 0), b, pos, |addr, primary| {
         let map = addr.as_map()?;
         let mut entries = Vec::with_capacity(7);
-        let kind = map.get("type").filter(|t| !is_empty(t)).cloned().unwrap_or_else(|| word("work"));
+        let kind = map
+            .get("type")
+            .filter(|t| !is_empty(t))
+            .cloned()
+            .unwrap_or_else(|| word("work"));
         entries.push((key("type"), kind));
-        for field in ["streetAddress", "locality", "region", "postalCode", "country"] {
+        for field in [
+            "streetAddress",
+            "locality",
+            "region",
+            "postalCode",
+            "country",
+        ] {
             if let Some(v) = map.get(field).filter(|v| !is_empty(v)) {
                 entries.push((key(field), v.clone()));
             }
@@ -253,11 +282,17 @@ fn scim_phone_type(jc_type: &str) -> &'static str {
 
 /// `toScimPhoneNumbers(phone)`: `[{value: phone.number, type, primary: true}]`.
 fn to_scim_phone_numbers(b: &mut Budget, args: &[Value], pos: usize) -> R {
-    scim_list("toScimPhoneNumbers", arg(args, 0), b, pos, |phone, primary| {
-        let map = phone.as_map()?;
-        let number = map.get("number").filter(|v| !is_empty(v))?.clone();
-        let kind = scim_phone_type(map.get("type").and_then(Value::as_str).unwrap_or(""));
-        let entries = vec![entry("value", number), entry("type", word(kind))];
-        Some(with_primary(entries, primary))
-    })
+    scim_list(
+        "toScimPhoneNumbers",
+        arg(args, 0),
+        b,
+        pos,
+        |phone, primary| {
+            let map = phone.as_map()?;
+            let number = map.get("number").filter(|v| !is_empty(v))?.clone();
+            let kind = scim_phone_type(map.get("type").and_then(Value::as_str).unwrap_or(""));
+            let entries = vec![entry("value", number), entry("type", word(kind))];
+            Some(with_primary(entries, primary))
+        },
+    )
 }

@@ -46,8 +46,8 @@ pub use jumpcloud::normalize_jc_user;
 pub use cli::{expr_command, map_command};
 pub use preview::{environment, map_user, preview, Mapped, Preview, RowOutcome, RowResult};
 pub use table::{
-    default_table, map_group, Applies, Column, CompiledTable, MappingRow, MappingTable, RowError, SourceKind,
-    TableError,
+    default_table, map_group, Applies, Column, CompiledTable, MappingRow, MappingTable, RowError,
+    SourceKind, TableError,
 };
 pub use value::{Value, MAX_VALUE_DEPTH};
 

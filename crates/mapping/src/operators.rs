@@ -18,7 +18,12 @@ pub(crate) fn binary(op: BinaryOp, l: Value, r: Value, pos: usize, budget: &mut 
     let mismatch = |l: &Value, r: &Value| {
         Fault::runtime(
             pos,
-            format!("invalid operation: {} {} {}", l.go_type(), op.symbol(), r.go_type()),
+            format!(
+                "invalid operation: {} {} {}",
+                l.go_type(),
+                op.symbol(),
+                r.go_type()
+            ),
         )
     };
     match op {
@@ -36,7 +41,8 @@ pub(crate) fn binary(op: BinaryOp, l: Value, r: Value, pos: usize, budget: &mut 
         In => contains_element(&l, &r, pos).map(Value::Bool),
         Matches => match (&l, &r) {
             (Value::Str(s), Value::Str(p)) => {
-                let regex = crate::builtins::compile_regex(p).map_err(|m| Fault::runtime(pos, m))?;
+                let regex =
+                    crate::builtins::compile_regex(p).map_err(|m| Fault::runtime(pos, m))?;
                 Ok(Value::Bool(regex.is_match(s)))
             }
             _ => Err(mismatch(&l, &r)),
@@ -105,7 +111,9 @@ fn subtract(l: &Value, r: &Value) -> Option<Value> {
     Some(match (l, r) {
         (Value::Int(a), Value::Int(b)) => Value::Int(a.wrapping_sub(*b)),
         (Value::Time(a), Value::Time(b)) => Value::Duration(dates::sub(a, b)),
-        (Value::Time(t), Value::Duration(d)) => Value::Time(Arc::new(t.add_nanos(d.wrapping_neg()))),
+        (Value::Time(t), Value::Duration(d)) => {
+            Value::Time(Arc::new(t.add_nanos(d.wrapping_neg())))
+        }
         (Value::Duration(a), Value::Duration(b)) => Value::Duration(a.wrapping_sub(*b)),
         _ => return float_op(l, r, |a, b| a - b),
     })
@@ -153,9 +161,10 @@ pub(crate) fn fetch_field(object: &Value, key: &Arc<str>, pos: usize) -> Eval {
 pub(crate) fn fetch(object: &Value, key: &Value, pos: usize) -> Eval {
     match (object, key) {
         (Value::Map(m), Value::Str(k)) => Ok(m.get(k).cloned().unwrap_or(Value::Nil)),
-        (Value::Map(m), Value::Int(_) | Value::Float(_) | Value::Bool(_)) => {
-            Ok(m.get(&crate::gofmt::sprint(key)).cloned().unwrap_or(Value::Nil))
-        }
+        (Value::Map(m), Value::Int(_) | Value::Float(_) | Value::Bool(_)) => Ok(m
+            .get(&crate::gofmt::sprint(key))
+            .cloned()
+            .unwrap_or(Value::Nil)),
         (Value::Array(a), Value::Int(_) | Value::Float(_)) => {
             let i = resolve_index(key, a.items.len(), pos)?;
             Ok(a.items[i].clone())
@@ -163,11 +172,18 @@ pub(crate) fn fetch(object: &Value, key: &Value, pos: usize) -> Eval {
         (Value::Str(s), Value::Int(_) | Value::Float(_)) => {
             let count = s.chars().count();
             let i = resolve_index(key, count, pos)?;
-            Ok(s.chars().nth(i).map(|c| Value::string(c.to_string())).unwrap_or(Value::Nil))
+            Ok(s.chars()
+                .nth(i)
+                .map(|c| Value::string(c.to_string()))
+                .unwrap_or(Value::Nil))
         }
         _ => Err(Fault::runtime(
             pos,
-            format!("cannot fetch {} from {}", crate::gofmt::sprint(key), object.go_type()),
+            format!(
+                "cannot fetch {} from {}",
+                crate::gofmt::sprint(key),
+                object.go_type()
+            ),
         )),
     }
 }
@@ -178,7 +194,11 @@ fn resolve_index(key: &Value, len: usize, pos: usize) -> Result<usize, Fault> {
         Value::Float(f) => *f as i64,
         _ => 0,
     };
-    let index = if raw < 0 { raw.saturating_add(len as i64) } else { raw };
+    let index = if raw < 0 {
+        raw.saturating_add(len as i64)
+    } else {
+        raw
+    };
     if index < 0 || index >= len as i64 {
         return Err(Fault::runtime(
             pos,
@@ -189,7 +209,13 @@ fn resolve_index(key: &Value, len: usize, pos: usize) -> Result<usize, Fault> {
 }
 
 /// `object[from:to]`, clamping both ends as Expr does (never an error for bounds).
-pub(crate) fn slice(object: &Value, from: Option<&Value>, to: Option<&Value>, pos: usize, budget: &mut Budget) -> Eval {
+pub(crate) fn slice(
+    object: &Value,
+    from: Option<&Value>,
+    to: Option<&Value>,
+    pos: usize,
+    budget: &mut Budget,
+) -> Eval {
     let bound = |v: Option<&Value>, default: i64| -> Result<i64, Fault> {
         match v {
             None => Ok(default),
@@ -226,6 +252,9 @@ pub(crate) fn slice(object: &Value, from: Option<&Value>, to: Option<&Value>, po
             budget.charge(b - a, pos)?;
             Ok(Value::string(s.chars().skip(a).take(b - a).collect()))
         }
-        other => Err(Fault::runtime(pos, format!("cannot slice {}", other.go_type()))),
+        other => Err(Fault::runtime(
+            pos,
+            format!("cannot slice {}", other.go_type()),
+        )),
     }
 }

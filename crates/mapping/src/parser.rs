@@ -198,7 +198,10 @@ impl<'a> Parser<'a> {
             if op_token.value == "not" {
                 let next = self.tokens.get(self.pos + 1).cloned();
                 match next {
-                    Some(t) if t.kind == TokenKind::Operator && NEGATABLE.contains(&t.value.as_str()) => {
+                    Some(t)
+                        if t.kind == TokenKind::Operator
+                            && NEGATABLE.contains(&t.value.as_str()) =>
+                    {
                         if binary_info(&t.value).is_some_and(|(p, _)| p >= precedence) {
                             self.next();
                             negate_span = Some(t.span);
@@ -472,7 +475,11 @@ impl<'a> Parser<'a> {
         ))
     }
 
-    fn parse_predicate_arguments(&mut self, signature: &[Arg], mut args: Vec<Node>) -> Result<Vec<Node>, ExprError> {
+    fn parse_predicate_arguments(
+        &mut self,
+        signature: &[Arg],
+        mut args: Vec<Node>,
+    ) -> Result<Vec<Node>, ExprError> {
         self.expect(TokenKind::Bracket, "(")?;
         let remaining = signature.get(args.len()..).unwrap_or(&[]);
         for (i, arg) in remaining.iter().enumerate() {
@@ -481,7 +488,10 @@ impl<'a> Parser<'a> {
                 if optional {
                     break;
                 }
-                let required = remaining.iter().filter(|a| matches!(a, Arg::Expr | Arg::Predicate)).count();
+                let required = remaining
+                    .iter()
+                    .filter(|a| matches!(a, Arg::Expr | Arg::Predicate))
+                    .count();
                 return Err(self.error_at(
                     self.current().span,
                     format!("expected at least {required} arguments"),
@@ -599,7 +609,12 @@ impl<'a> Parser<'a> {
         let result = loop {
             let token = self.current().clone();
             let optional = token.is_op("?.");
-            if optional && self.tokens.get(self.pos + 1).is_some_and(|t| t.is_bracket("[")) {
+            if optional
+                && self
+                    .tokens
+                    .get(self.pos + 1)
+                    .is_some_and(|t| t.is_bracket("["))
+            {
                 self.next();
                 node = self.parse_index(node, true)?;
             } else if token.is_op(".") || optional {

@@ -27,7 +27,11 @@ pub(crate) fn run(
         other => {
             return Err(Fault::runtime(
                 collection.pos,
-                format!("invalid argument for {} (type {})", kind.name(), other.go_type()),
+                format!(
+                    "invalid argument for {} (type {})",
+                    kind.name(),
+                    other.go_type()
+                ),
             ))
         }
     };
@@ -89,19 +93,35 @@ pub(crate) fn run(
             let body = body.ok_or_else(|| missing(kind, pos))?;
             for (i, item) in items.iter().enumerate() {
                 if test(m, body, item, i)? {
-                    return Ok(if kind == Find { item.clone() } else { Value::Int(i as i64) });
+                    return Ok(if kind == Find {
+                        item.clone()
+                    } else {
+                        Value::Int(i as i64)
+                    });
                 }
             }
-            Ok(if kind == Find { Value::Nil } else { Value::Int(-1) })
+            Ok(if kind == Find {
+                Value::Nil
+            } else {
+                Value::Int(-1)
+            })
         }
         FindLast | FindLastIndex => {
             let body = body.ok_or_else(|| missing(kind, pos))?;
             for (i, item) in items.iter().enumerate().rev() {
                 if test(m, body, item, i)? {
-                    return Ok(if kind == FindLast { item.clone() } else { Value::Int(i as i64) });
+                    return Ok(if kind == FindLast {
+                        item.clone()
+                    } else {
+                        Value::Int(i as i64)
+                    });
                 }
             }
-            Ok(if kind == FindLast { Value::Nil } else { Value::Int(-1) })
+            Ok(if kind == FindLast {
+                Value::Nil
+            } else {
+                Value::Int(-1)
+            })
         }
         GroupBy => {
             let body = body.ok_or_else(|| missing(kind, pos))?;
@@ -115,7 +135,9 @@ pub(crate) fn run(
                 };
                 groups.entry(key).or_default().push(item.clone());
             }
-            Ok(Value::map(groups.into_iter().map(|(k, v)| (k, Value::array(v)))))
+            Ok(Value::map(
+                groups.into_iter().map(|(k, v)| (k, Value::array(v))),
+            ))
         }
         SortBy => sort_by(m, items, body, extra, pos),
         Reduce => reduce(m, items, body, extra, pos),
@@ -183,7 +205,13 @@ fn sum(m: &mut Machine<'_>, items: &[Value], body: Option<&Op>, pos: usize) -> E
     })
 }
 
-fn sort_by(m: &mut Machine<'_>, items: &[Value], body: Option<&Op>, order: Option<&Op>, pos: usize) -> Eval {
+fn sort_by(
+    m: &mut Machine<'_>,
+    items: &[Value],
+    body: Option<&Op>,
+    order: Option<&Op>,
+    pos: usize,
+) -> Eval {
     let descending = match order.map(|o| m.eval(o)).transpose()? {
         None => false,
         Some(Value::Str(s)) if &*s == "asc" => false,
@@ -191,7 +219,10 @@ fn sort_by(m: &mut Machine<'_>, items: &[Value], body: Option<&Op>, order: Optio
         Some(other) => {
             return Err(Fault::runtime(
                 pos,
-                format!("unknown order {}, use asc or desc", crate::gofmt::sprint(&other)),
+                format!(
+                    "unknown order {}, use asc or desc",
+                    crate::gofmt::sprint(&other)
+                ),
             ))
         }
     };
@@ -210,7 +241,11 @@ fn sort_by(m: &mut Machine<'_>, items: &[Value], body: Option<&Op>, order: Optio
 
 /// Stable sort of `(key, value)` pairs by key; keys that cannot be ordered (a string
 /// and a number, say) are an error rather than an arbitrary order.
-pub(crate) fn sort_values(mut keyed: Vec<(Value, Value)>, descending: bool, pos: usize) -> Result<Vec<Value>, Fault> {
+pub(crate) fn sort_values(
+    mut keyed: Vec<(Value, Value)>,
+    descending: bool,
+    pos: usize,
+) -> Result<Vec<Value>, Fault> {
     let mut failure = None;
     keyed.sort_by(|(a, _), (b, _)| {
         let ord = compare(a, b).unwrap_or_else(|| {
@@ -229,7 +264,13 @@ pub(crate) fn sort_values(mut keyed: Vec<(Value, Value)>, descending: bool, pos:
     Ok(keyed.into_iter().map(|(_, v)| v).collect())
 }
 
-fn reduce(m: &mut Machine<'_>, items: &[Value], body: Option<&Op>, initial: Option<&Op>, pos: usize) -> Eval {
+fn reduce(
+    m: &mut Machine<'_>,
+    items: &[Value],
+    body: Option<&Op>,
+    initial: Option<&Op>,
+    pos: usize,
+) -> Eval {
     let body = body.ok_or_else(|| missing(PredicateKind::Reduce, pos))?;
     let (mut acc, start) = match initial {
         Some(init) => (m.eval(init)?, 0),

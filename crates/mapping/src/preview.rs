@@ -45,7 +45,9 @@ pub struct Preview {
 
 impl Preview {
     pub fn errors(&self) -> impl Iterator<Item = &RowOutcome> {
-        self.rows.iter().filter(|r| matches!(r.result, RowResult::Failed { .. }))
+        self.rows
+            .iter()
+            .filter(|r| matches!(r.result, RowResult::Failed { .. }))
     }
 }
 
@@ -84,7 +86,10 @@ pub fn preview(
 }
 
 /// `[jcUser, providerUser]`, the variables of a mapping expression.
-pub fn environment(jc_user: &serde_json::Value, provider_user: Option<&serde_json::Value>) -> [Value; 2] {
+pub fn environment(
+    jc_user: &serde_json::Value,
+    provider_user: Option<&serde_json::Value>,
+) -> [Value; 2] {
     let provider = provider_user.map_or_else(Value::empty_map, Value::from_json);
     [normalize_jc_user_ref(jc_user), provider]
 }
@@ -162,9 +167,13 @@ impl UserBuilder {
             self.extension(schema);
         }
         if let Some(sub) = sub {
-            let slot = self.complex.iter().position(|(s, a, _)| s.as_ref() == schema && a == attr);
+            let slot = self
+                .complex
+                .iter()
+                .position(|(s, a, _)| s.as_ref() == schema && a == attr);
             let i = slot.unwrap_or_else(|| {
-                self.complex.push((schema.cloned(), attr.clone(), Vec::new()));
+                self.complex
+                    .push((schema.cloned(), attr.clone(), Vec::new()));
                 self.complex.len() - 1
             });
             self.complex[i].2.push((sub.clone(), value));
@@ -201,7 +210,8 @@ impl UserBuilder {
             schemas.push(Value::Str(schema.clone()));
             self.top.push((schema, Value::map(attrs)));
         }
-        self.top.push((crate::jumpcloud::key("schemas"), Value::array(schemas)));
+        self.top
+            .push((crate::jumpcloud::key("schemas"), Value::array(schemas)));
         Value::map(self.top)
     }
 }

@@ -7,7 +7,12 @@
 use std::fmt::{self, Write};
 
 use crate::ast::{Node, NodeKind, UnaryOp};
-use crate::lexer::is_plain_identifier;
+use crate::lexer::is_name_char;
+
+/// A property the parser accepts after `.`: any word, keywords included (`a.in`).
+fn is_dottable(name: &str) -> bool {
+    name.chars().next().is_some_and(|c| !c.is_ascii_digit()) && name.chars().all(is_name_char)
+}
 
 impl fmt::Display for Node {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -91,13 +96,7 @@ fn print(node: &Node, out: &mut String) {
         } => {
             print_object(object, out);
             let dotted = match &property.kind {
-                NodeKind::Str(name)
-                    if is_plain_identifier(name)
-                        && !matches!(object.kind, NodeKind::Chain(_))
-                        && !matches!(name.as_str(), "true" | "false" | "nil") =>
-                {
-                    Some(name)
-                }
+                NodeKind::Str(name) if is_dottable(name) && !matches!(object.kind, NodeKind::Chain(_)) => Some(name),
                 _ => None,
             };
             if *optional {

@@ -104,7 +104,10 @@ pub enum TableError {
 }
 
 fn list_rows(errors: &[RowError]) -> String {
-    let mut out = format!("{} row(s) of the mapping table are not valid:", errors.len());
+    let mut out = format!(
+        "{} row(s) of the mapping table are not valid:",
+        errors.len()
+    );
     for e in errors {
         out.push('\n');
         out.push_str(&e.to_string());
@@ -197,7 +200,10 @@ impl CompiledTable {
             let source = compile_source(row);
             match (target, source) {
                 (Ok(target), Ok(source)) => {
-                    if let Some(earlier) = rows.iter().find(|r: &&CompiledRow| r.target.overlaps(&target)) {
+                    if let Some(earlier) = rows
+                        .iter()
+                        .find(|r: &&CompiledRow| r.target.overlaps(&target))
+                    {
                         errors.push(RowError {
                             row: index,
                             column: Column::Target,
@@ -267,9 +273,9 @@ fn source_error(message: impl Into<String>) -> RowError {
 
 fn compile_source(row: &MappingRow) -> Result<Source, RowError> {
     let text = || {
-        row.source
-            .as_str()
-            .ok_or_else(|| source_error("the source of a direct or expression row must be a string"))
+        row.source.as_str().ok_or_else(|| {
+            source_error("the source of a direct or expression row must be a string")
+        })
     };
     match row.kind {
         SourceKind::Constant => Ok(Source::Constant(Value::from_json(&row.source))),
@@ -298,19 +304,22 @@ fn compile_direct(text: &str) -> Result<Source, RowError> {
     }
     let mut steps = Vec::new();
     for segment in path.split('.') {
-        let (name, mut rest) = segment.split_once('[').map_or((segment, ""), |(n, r)| (n, r));
+        let (name, mut rest) = segment
+            .split_once('[')
+            .map_or((segment, ""), |(n, r)| (n, r));
         if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_') {
-            return Err(source_error(format!("{segment:?} in {text:?} is not an attribute name")));
+            return Err(source_error(format!(
+                "{segment:?} in {text:?} is not an attribute name"
+            )));
         }
         steps.push(PathStep::Key(Arc::from(name)));
         while !rest.is_empty() {
             let (index, after) = rest
                 .split_once(']')
                 .ok_or_else(|| source_error(format!("unclosed [ in {text:?}")))?;
-            let index = index
-                .trim()
-                .parse::<usize>()
-                .map_err(|_| source_error(format!("[{index}] in {text:?} is not an array index")))?;
+            let index = index.trim().parse::<usize>().map_err(|_| {
+                source_error(format!("[{index}] in {text:?} is not an array index"))
+            })?;
             steps.push(PathStep::Index(index));
             rest = after.strip_prefix('[').unwrap_or(after);
             if !after.is_empty() && !after.starts_with('[') {

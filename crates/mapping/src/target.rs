@@ -5,7 +5,8 @@
 use serde::Serialize;
 
 pub const CORE_USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
-pub const ENTERPRISE_USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+pub const ENTERPRISE_USER_SCHEMA: &str =
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
 /// Core User attributes a mapping may write, with the sub-attributes of the complex
 /// single-valued ones. Multi-valued attributes (`emails`, …) are written whole.
@@ -13,7 +14,14 @@ const CORE: &[(&str, &[&str])] = &[
     ("userName", &[]),
     (
         "name",
-        &["formatted", "familyName", "givenName", "middleName", "honorificPrefix", "honorificSuffix"],
+        &[
+            "formatted",
+            "familyName",
+            "givenName",
+            "middleName",
+            "honorificPrefix",
+            "honorificSuffix",
+        ],
     ),
     ("displayName", &[]),
     ("nickName", &[]),
@@ -67,13 +75,17 @@ impl Target {
             return Target::in_schema(Some(ENTERPRISE_USER_SCHEMA), rest, Some(ENTERPRISE));
         }
         if text.starts_with("$enterpriseUser") {
-            return Err("write $enterpriseUser.<attribute>, e.g. $enterpriseUser.department".into());
+            return Err(
+                "write $enterpriseUser.<attribute>, e.g. $enterpriseUser.department".into(),
+            );
         }
         if text.to_ascii_lowercase().starts_with("urn:") {
             let (schema, attr) = text
                 .rsplit_once(':')
                 .filter(|(s, a)| !a.is_empty() && s.matches(':').count() >= 2)
-                .ok_or_else(|| format!("{text:?} names no attribute: write <schema URN>:<attribute>"))?;
+                .ok_or_else(|| {
+                    format!("{text:?} names no attribute: write <schema URN>:<attribute>")
+                })?;
             if schema.eq_ignore_ascii_case(CORE_USER_SCHEMA) {
                 return Target::in_schema(None, attr, Some(CORE));
             }
@@ -87,10 +99,16 @@ impl Target {
 
     /// Checks `path` against `known` attributes (None: any well-formed name, for
     /// custom extensions) and returns the canonical spelling.
-    fn in_schema(schema: Option<&str>, path: &str, known: Option<&[(&str, &[&str])]>) -> Result<Target, String> {
+    fn in_schema(
+        schema: Option<&str>,
+        path: &str,
+        known: Option<&[(&str, &[&str])]>,
+    ) -> Result<Target, String> {
         let parts: Vec<&str> = path.split('.').collect();
         if parts.len() > 2 || parts.iter().any(|p| !is_attribute_name(p)) {
-            return Err(format!("{path:?} is not an attribute path (attribute or attribute.subAttribute)"));
+            return Err(format!(
+                "{path:?} is not an attribute path (attribute or attribute.subAttribute)"
+            ));
         }
         let Some(known) = known else {
             return Ok(Target {
@@ -99,7 +117,10 @@ impl Target {
             });
         };
         if schema.is_none() && READ_ONLY.iter().any(|r| r.eq_ignore_ascii_case(parts[0])) {
-            return Err(format!("{} is assigned by the service provider and cannot be mapped", parts[0]));
+            return Err(format!(
+                "{} is assigned by the service provider and cannot be mapped",
+                parts[0]
+            ));
         }
         // SCIM attribute names are case-insensitive; the canonical spelling is used.
         let (name, subs) = known
@@ -113,7 +134,10 @@ impl Target {
                 .find(|s| s.eq_ignore_ascii_case(sub))
                 .ok_or_else(|| match subs.is_empty() {
                     true => format!("{name} has no sub-attributes"),
-                    false => format!("{name} has no sub-attribute {sub} (known: {})", subs.join(", ")),
+                    false => format!(
+                        "{name} has no sub-attribute {sub} (known: {})",
+                        subs.join(", ")
+                    ),
                 })?;
             canonical.push(sub.to_string());
         }
@@ -163,5 +187,8 @@ fn unknown_attribute(schema: Option<&str>, name: &str, known: &[(&str, &[&str])]
         None => "the core User schema",
         Some(_) => "the enterprise User extension",
     };
-    format!("{name} is not an attribute of {where_} (known: {})", names.join(", "))
+    format!(
+        "{name} is not an attribute of {where_} (known: {})",
+        names.join(", ")
+    )
 }

@@ -238,7 +238,8 @@ impl Value {
             Value::Str(s) => J::String(s.to_string()),
             Value::Array(a) => J::Array(a.items.iter().map(Value::to_json).collect()),
             Value::Map(m) => J::Object(
-                m.iter().map(|(k, v)| (k.to_string(), v.to_json()))
+                m.iter()
+                    .map(|(k, v)| (k.to_string(), v.to_json()))
                     .collect(),
             ),
             Value::Time(t) => J::String(t.rfc3339_nano()),
@@ -263,8 +264,7 @@ fn from_json_at(json: &serde_json::Value, depth: u32) -> Value {
         J::Object(entries) => Value::map(
             entries
                 .iter()
-                .map(|(k, v)| (Arc::from(k.as_str()), from_json_at(v, depth + 1)))
-
+                .map(|(k, v)| (Arc::from(k.as_str()), from_json_at(v, depth + 1))),
         ),
     }
 }

@@ -38,7 +38,12 @@ fn concat(b: &mut Budget, args: &[Value], pos: usize) -> R {
     Ok(Value::array(out))
 }
 
-fn flatten_into(items: &[Value], out: &mut Vec<Value>, b: &mut Budget, pos: usize) -> Result<(), Fault> {
+fn flatten_into(
+    items: &[Value],
+    out: &mut Vec<Value>,
+    b: &mut Budget,
+    pos: usize,
+) -> Result<(), Fault> {
     for item in items {
         match item {
             Value::Array(inner) => flatten_into(&inner.items, out, b, pos)?,
@@ -110,7 +115,11 @@ fn uniq(b: &mut Budget, args: &[Value], pos: usize) -> R {
 
 fn join(b: &mut Budget, args: &[Value], pos: usize) -> R {
     let items = array_arg("join", args, 0, pos)?;
-    let sep = if args.len() == 2 { str_arg("join", args, 1, pos)? } else { "" };
+    let sep = if args.len() == 2 {
+        str_arg("join", args, 1, pos)?
+    } else {
+        ""
+    };
     let mut out = String::new();
     for (i, item) in items.iter().enumerate() {
         let Value::Str(s) = item else {
@@ -127,11 +136,19 @@ fn join(b: &mut Budget, args: &[Value], pos: usize) -> R {
 
 /// `first` and `last` never fail: nil, an empty array or a non-array give nil.
 fn first(_: &mut Budget, args: &[Value], _: usize) -> R {
-    Ok(arg(args, 0).as_array().and_then(|a| a.first()).cloned().unwrap_or(Value::Nil))
+    Ok(arg(args, 0)
+        .as_array()
+        .and_then(|a| a.first())
+        .cloned()
+        .unwrap_or(Value::Nil))
 }
 
 fn last(_: &mut Budget, args: &[Value], _: usize) -> R {
-    Ok(arg(args, 0).as_array().and_then(|a| a.last()).cloned().unwrap_or(Value::Nil))
+    Ok(arg(args, 0)
+        .as_array()
+        .and_then(|a| a.last())
+        .cloned()
+        .unwrap_or(Value::Nil))
 }
 
 fn take(b: &mut Budget, args: &[Value], pos: usize) -> R {
@@ -160,7 +177,10 @@ fn sort(b: &mut Budget, args: &[Value], pos: usize) -> R {
         other => {
             return Err(Fault::runtime(
                 pos,
-                format!("unknown order {}, use asc or desc", crate::gofmt::sprint(other)),
+                format!(
+                    "unknown order {}, use asc or desc",
+                    crate::gofmt::sprint(other)
+                ),
             ))
         }
     };
@@ -173,7 +193,9 @@ fn keys(b: &mut Budget, args: &[Value], pos: usize) -> R {
     match arg(args, 0) {
         Value::Map(m) => {
             b.charge(m.len(), pos)?;
-            Ok(Value::array(m.keys().map(|k| Value::Str(k.clone())).collect()))
+            Ok(Value::array(
+                m.keys().map(|k| Value::Str(k.clone())).collect(),
+            ))
         }
         other => Err(invalid("keys", other, pos)),
     }

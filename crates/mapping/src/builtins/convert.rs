@@ -38,7 +38,10 @@ fn int(_: &mut Budget, args: &[Value], pos: usize) -> R {
             .parse::<i64>()
             .map(Value::Int)
             .map_err(|_| Fault::runtime(pos, format!("invalid operation: int({s:?})"))),
-        other => Err(Fault::runtime(pos, format!("invalid operation: int({})", other.go_type()))),
+        other => Err(Fault::runtime(
+            pos,
+            format!("invalid operation: int({})", other.go_type()),
+        )),
     }
 }
 
@@ -50,7 +53,10 @@ fn float(_: &mut Budget, args: &[Value], pos: usize) -> R {
             .parse::<f64>()
             .map(Value::Float)
             .map_err(|_| Fault::runtime(pos, format!("invalid operation: float({s:?})"))),
-        other => Err(Fault::runtime(pos, format!("invalid operation: float({})", other.go_type()))),
+        other => Err(Fault::runtime(
+            pos,
+            format!("invalid operation: float({})", other.go_type()),
+        )),
     }
 }
 
@@ -61,7 +67,8 @@ fn string(b: &mut Budget, args: &[Value], pos: usize) -> R {
 }
 
 fn to_json(b: &mut Budget, args: &[Value], pos: usize) -> R {
-    let s = crate::gojson::to_json_indent(arg(args, 0), "  ").map_err(|m| Fault::runtime(pos, m))?;
+    let s =
+        crate::gojson::to_json_indent(arg(args, 0), "  ").map_err(|m| Fault::runtime(pos, m))?;
     b.charge(s.len(), pos)?;
     Ok(Value::string(s))
 }
@@ -75,12 +82,16 @@ fn from_go_json(json: serde_json::Value, depth: u32) -> Value {
         J::Number(n) => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
         J::String(s) => Value::string(s),
         _ if depth >= MAX_VALUE_DEPTH => Value::Nil,
-        J::Array(items) => Value::array(items.into_iter().map(|v| from_go_json(v, depth + 1)).collect()),
+        J::Array(items) => Value::array(
+            items
+                .into_iter()
+                .map(|v| from_go_json(v, depth + 1))
+                .collect(),
+        ),
         J::Object(entries) => Value::map(
             entries
                 .into_iter()
-                .map(|(k, v)| (Arc::from(k), from_go_json(v, depth + 1)))
-
+                .map(|(k, v)| (Arc::from(k), from_go_json(v, depth + 1))),
         ),
     }
 }
@@ -88,7 +99,8 @@ fn from_go_json(json: serde_json::Value, depth: u32) -> Value {
 fn from_json(b: &mut Budget, args: &[Value], pos: usize) -> R {
     let s = str_arg("fromJSON", args, 0, pos)?;
     b.charge(s.len(), pos)?;
-    let json: serde_json::Value = serde_json::from_str(s).map_err(|e| Fault::runtime(pos, e.to_string()))?;
+    let json: serde_json::Value =
+        serde_json::from_str(s).map_err(|e| Fault::runtime(pos, e.to_string()))?;
     Ok(from_go_json(json, 0))
 }
 
@@ -98,7 +110,10 @@ const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 pub(crate) fn base64_encode(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, &b)| acc | (u32::from(b) << (16 - 8 * i)));
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, &b)| acc | (u32::from(b) << (16 - 8 * i)));
         for i in 0..4 {
             if i <= chunk.len() {
                 out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
@@ -112,9 +127,13 @@ pub(crate) fn base64_encode(bytes: &[u8]) -> String {
 
 fn base64_decode(text: &str) -> Result<Vec<u8>, String> {
     // Go skips line breaks inside the input.
-    let clean: Vec<(usize, u8)> = text.bytes().enumerate().filter(|(_, c)| *c != b'\n' && *c != b'\r').collect();
+    let clean: Vec<(usize, u8)> = text
+        .bytes()
+        .enumerate()
+        .filter(|(_, c)| *c != b'\n' && *c != b'\r')
+        .collect();
     let illegal = |i: usize| format!("illegal base64 data at input byte {i}");
-    if clean.len() % 4 != 0 {
+    if !clean.len().is_multiple_of(4) {
         return Err(illegal(clean.len() - clean.len() % 4));
     }
     let mut out = Vec::with_capacity(clean.len() / 4 * 3);
@@ -133,7 +152,10 @@ fn base64_decode(text: &str) -> Result<Vec<u8>, String> {
                 if padding > 0 {
                     return Err(illegal(i));
                 }
-                ALPHABET.iter().position(|&a| a == c).ok_or_else(|| illegal(i))? as u32
+                ALPHABET
+                    .iter()
+                    .position(|&a| a == c)
+                    .ok_or_else(|| illegal(i))? as u32
             };
             n = (n << 6) | v;
         }

@@ -12,7 +12,13 @@ use crate::value::Value;
 
 type R = Result<Value, Fault>;
 
-pub(crate) fn call(object: &Value, name: &str, args: &[Value], pos: usize, budget: &mut Budget) -> R {
+pub(crate) fn call(
+    object: &Value,
+    name: &str,
+    args: &[Value],
+    pos: usize,
+    budget: &mut Budget,
+) -> R {
     match object {
         Value::Time(t) => time_method(t, name, args, pos, budget),
         Value::Duration(d) => duration_method(*d, name, args, pos),
@@ -28,7 +34,10 @@ fn arity(name: &str, args: &[Value], n: usize, pos: usize) -> Result<(), Fault> 
     if args.len() != n {
         return Err(Fault::runtime(
             pos,
-            format!("invalid number of arguments for {name} (expected {n}, got {})", args.len()),
+            format!(
+                "invalid number of arguments for {name} (expected {n}, got {})",
+                args.len()
+            ),
         ));
     }
     Ok(())
@@ -86,17 +95,32 @@ fn time_method(t: &GoTime, name: &str, args: &[Value], pos: usize, budget: &mut 
         "In" => with_time(t.with_zone(zone_arg("In", &args[0], pos)?)),
         "Add" => with_time(t.add_nanos(int_at("Add", args, 0, pos)?)),
         "AddDate" => {
-            let (y, m, d) = (int_at(name, args, 0, pos)?, int_at(name, args, 1, pos)?, int_at(name, args, 2, pos)?);
+            let (y, m, d) = (
+                int_at(name, args, 0, pos)?,
+                int_at(name, args, 1, pos)?,
+                int_at(name, args, 2, pos)?,
+            );
             t.add_date(y, m, d)
                 .map(|t| Value::Time(Arc::new(t)))
                 .ok_or_else(|| Fault::runtime(pos, "AddDate: date out of range"))
         }
         "Sub" => Ok(Value::Duration(dates::sub(t, time_at(name, args, pos)?))),
-        "Before" => Ok(Value::Bool(t.instant_nanos() < time_at(name, args, pos)?.instant_nanos())),
-        "After" => Ok(Value::Bool(t.instant_nanos() > time_at(name, args, pos)?.instant_nanos())),
-        "Equal" => Ok(Value::Bool(t.instant_nanos() == time_at(name, args, pos)?.instant_nanos())),
-        "Compare" => int(t.instant_nanos().cmp(&time_at(name, args, pos)?.instant_nanos()) as i64),
-        _ => Err(Fault::runtime(pos, format!("cannot fetch {name} from time.Time"))),
+        "Before" => Ok(Value::Bool(
+            t.instant_nanos() < time_at(name, args, pos)?.instant_nanos(),
+        )),
+        "After" => Ok(Value::Bool(
+            t.instant_nanos() > time_at(name, args, pos)?.instant_nanos(),
+        )),
+        "Equal" => Ok(Value::Bool(
+            t.instant_nanos() == time_at(name, args, pos)?.instant_nanos(),
+        )),
+        "Compare" => int(t
+            .instant_nanos()
+            .cmp(&time_at(name, args, pos)?.instant_nanos()) as i64),
+        _ => Err(Fault::runtime(
+            pos,
+            format!("cannot fetch {name} from time.Time"),
+        )),
     }
 }
 
@@ -135,6 +159,9 @@ fn duration_method(d: i64, name: &str, args: &[Value], pos: usize) -> R {
             };
             Ok(Value::Duration(rounded))
         }
-        _ => Err(Fault::runtime(pos, format!("cannot fetch {name} from time.Duration"))),
+        _ => Err(Fault::runtime(
+            pos,
+            format!("cannot fetch {name} from time.Duration"),
+        )),
     }
 }

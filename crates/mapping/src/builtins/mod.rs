@@ -28,7 +28,12 @@ pub(crate) struct Builtin {
 }
 
 /// Shorthand for the tables in the submodules.
-pub(crate) const fn builtin(name: &'static str, f: BuiltinFn, min_args: usize, max_args: usize) -> Builtin {
+pub(crate) const fn builtin(
+    name: &'static str,
+    f: BuiltinFn,
+    min_args: usize,
+    max_args: usize,
+) -> Builtin {
     Builtin {
         name,
         f,
@@ -67,18 +72,34 @@ pub(crate) fn compile_regex(pattern: &str) -> Result<Regex, String> {
     regex::RegexBuilder::new(pattern)
         .size_limit(1 << 20)
         .build()
-        .map_err(|e| format!("error parsing regexp: {}", e.to_string().lines().last().unwrap_or("invalid pattern")))
+        .map_err(|e| {
+            format!(
+                "error parsing regexp: {}",
+                e.to_string().lines().last().unwrap_or("invalid pattern")
+            )
+        })
 }
 
 pub(crate) fn invalid(name: &str, v: &Value, pos: usize) -> Fault {
-    Fault::runtime(pos, format!("invalid argument for {name} (type {})", v.go_type()))
+    Fault::runtime(
+        pos,
+        format!("invalid argument for {name} (type {})", v.go_type()),
+    )
 }
 
-pub(crate) fn str_arg<'a>(name: &str, args: &'a [Value], i: usize, pos: usize) -> Result<&'a str, Fault> {
+pub(crate) fn str_arg<'a>(
+    name: &str,
+    args: &'a [Value],
+    i: usize,
+    pos: usize,
+) -> Result<&'a str, Fault> {
     match args.get(i) {
         Some(Value::Str(s)) => Ok(s),
         Some(other) => Err(invalid(name, other, pos)),
-        None => Err(Fault::runtime(pos, format!("missing argument {} for {name}", i + 1))),
+        None => Err(Fault::runtime(
+            pos,
+            format!("missing argument {} for {name}", i + 1),
+        )),
     }
 }
 
@@ -88,15 +109,26 @@ pub(crate) fn int_arg(name: &str, args: &[Value], i: usize, pos: usize) -> Resul
         Some(Value::Int(n)) => Ok(*n),
         Some(Value::Float(f)) => Ok(*f as i64),
         Some(other) => Err(invalid(name, other, pos)),
-        None => Err(Fault::runtime(pos, format!("missing argument {} for {name}", i + 1))),
+        None => Err(Fault::runtime(
+            pos,
+            format!("missing argument {} for {name}", i + 1),
+        )),
     }
 }
 
-pub(crate) fn array_arg<'a>(name: &str, args: &'a [Value], i: usize, pos: usize) -> Result<&'a [Value], Fault> {
+pub(crate) fn array_arg<'a>(
+    name: &str,
+    args: &'a [Value],
+    i: usize,
+    pos: usize,
+) -> Result<&'a [Value], Fault> {
     match args.get(i) {
         Some(Value::Array(a)) => Ok(&a.items),
         Some(other) => Err(invalid(name, other, pos)),
-        None => Err(Fault::runtime(pos, format!("missing argument {} for {name}", i + 1))),
+        None => Err(Fault::runtime(
+            pos,
+            format!("missing argument {} for {name}", i + 1),
+        )),
     }
 }
 

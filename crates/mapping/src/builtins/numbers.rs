@@ -20,7 +20,13 @@ pub(crate) const BUILTINS: &[Builtin] = &[
 type R = Result<Value, Fault>;
 
 /// Collects the numbers of `args`, descending into arrays.
-fn numbers<'a>(name: &str, args: &'a [Value], out: &mut Vec<&'a Value>, b: &mut Budget, pos: usize) -> Result<(), Fault> {
+fn numbers<'a>(
+    name: &str,
+    args: &'a [Value],
+    out: &mut Vec<&'a Value>,
+    b: &mut Budget,
+    pos: usize,
+) -> Result<(), Fault> {
     for a in args {
         b.step(pos)?;
         match a {
@@ -39,7 +45,9 @@ fn extreme(name: &str, b: &mut Budget, args: &[Value], pos: usize, want_greater:
     for n in nums {
         let replace = match best {
             None => true,
-            Some(cur) => compare(n, cur).is_some_and(|o| if want_greater { o.is_gt() } else { o.is_lt() }),
+            Some(cur) => {
+                compare(n, cur).is_some_and(|o| if want_greater { o.is_gt() } else { o.is_lt() })
+            }
         };
         if replace {
             best = Some(n);

@@ -35,13 +35,21 @@ fn trim(_: &mut Budget, args: &[Value], pos: usize) -> R {
 
 fn trim_prefix(_: &mut Budget, args: &[Value], pos: usize) -> R {
     let s = str_arg("trimPrefix", args, 0, pos)?;
-    let prefix = if args.len() == 2 { str_arg("trimPrefix", args, 1, pos)? } else { " " };
+    let prefix = if args.len() == 2 {
+        str_arg("trimPrefix", args, 1, pos)?
+    } else {
+        " "
+    };
     Ok(Value::str(s.strip_prefix(prefix).unwrap_or(s)))
 }
 
 fn trim_suffix(_: &mut Budget, args: &[Value], pos: usize) -> R {
     let s = str_arg("trimSuffix", args, 0, pos)?;
-    let suffix = if args.len() == 2 { str_arg("trimSuffix", args, 1, pos)? } else { " " };
+    let suffix = if args.len() == 2 {
+        str_arg("trimSuffix", args, 1, pos)?
+    } else {
+        " "
+    };
     Ok(Value::str(s.strip_suffix(suffix).unwrap_or(s)))
 }
 
@@ -94,7 +102,11 @@ fn split_n(s: &str, sep: &str, n: i64, keep_sep: bool) -> Vec<Value> {
 fn split_common(name: &str, b: &mut Budget, args: &[Value], pos: usize, keep_sep: bool) -> R {
     let s = str_arg(name, args, 0, pos)?;
     let sep = str_arg(name, args, 1, pos)?;
-    let n = if args.len() == 3 { int_arg(name, args, 2, pos)? } else { -1 };
+    let n = if args.len() == 3 {
+        int_arg(name, args, 2, pos)?
+    } else {
+        -1
+    };
     b.charge(s.len(), pos)?;
     Ok(Value::array(split_n(s, sep, n, keep_sep)))
 }
@@ -112,7 +124,11 @@ fn replace(b: &mut Budget, args: &[Value], pos: usize) -> R {
     let old = str_arg("replace", args, 1, pos)?;
     let new = str_arg("replace", args, 2, pos)?;
     // Worst case: `new` inserted at every character boundary.
-    let matches = if old.is_empty() { s.chars().count() + 1 } else { s.matches(old).count() };
+    let matches = if old.is_empty() {
+        s.chars().count() + 1
+    } else {
+        s.matches(old).count()
+    };
     b.charge(s.len() + matches.saturating_mul(new.len()), pos)?;
     Ok(Value::string(s.replace(old, new)))
 }
@@ -152,10 +168,20 @@ fn last_index_of(_: &mut Budget, args: &[Value], pos: usize) -> R {
 
 fn has_prefix(_: &mut Budget, args: &[Value], pos: usize) -> R {
     let s = str_arg("hasPrefix", args, 0, pos)?;
-    Ok(Value::Bool(s.starts_with(str_arg("hasPrefix", args, 1, pos)?)))
+    Ok(Value::Bool(s.starts_with(str_arg(
+        "hasPrefix",
+        args,
+        1,
+        pos,
+    )?)))
 }
 
 fn has_suffix(_: &mut Budget, args: &[Value], pos: usize) -> R {
     let s = str_arg("hasSuffix", args, 0, pos)?;
-    Ok(Value::Bool(s.ends_with(str_arg("hasSuffix", args, 1, pos)?)))
+    Ok(Value::Bool(s.ends_with(str_arg(
+        "hasSuffix",
+        args,
+        1,
+        pos,
+    )?)))
 }

@@ -47,7 +47,9 @@ fn now(_: &mut Budget, args: &[Value], pos: usize) -> R {
 
 fn duration(_: &mut Budget, args: &[Value], pos: usize) -> R {
     let s = str_arg("duration", args, 0, pos)?;
-    dates::parse_duration(s).map(Value::Duration).map_err(|m| Fault::runtime(pos, m))
+    dates::parse_duration(s)
+        .map(Value::Duration)
+        .map_err(|m| Fault::runtime(pos, m))
 }
 
 /// `date(str)`, `date(str, layout)`, `date(str, layout, zone)`, each optionally led by
@@ -79,5 +81,7 @@ fn date(_: &mut Budget, args: &[Value], pos: usize) -> R {
 
 fn timezone(_: &mut Budget, args: &[Value], pos: usize) -> R {
     let name = str_arg("timezone", args, 0, pos)?;
-    Zone::load(name).map(|z| Value::Location(Arc::new(z))).map_err(|m| Fault::runtime(pos, m))
+    Zone::load(name)
+        .map(|z| Value::Location(Arc::new(z)))
+        .map_err(|m| Fault::runtime(pos, m))
 }

@@ -53,14 +53,20 @@ pub fn parse_duration(s: &str) -> Result<i64, String> {
             .find(|(name, _)| *name == unit)
             .map(|(_, scale)| *scale)
             .ok_or_else(|| format!("time: unknown unit {unit:?} in duration {s:?}"))?;
-        let whole: u64 = if int_part.is_empty() { 0 } else { int_part.parse().map_err(|_| invalid())? };
+        let whole: u64 = if int_part.is_empty() {
+            0
+        } else {
+            int_part.parse().map_err(|_| invalid())?
+        };
         let mut value = whole.checked_mul(scale).ok_or_else(invalid)?;
         if !frac_part.is_empty() {
             // The fraction contributes scale × 0.frac, computed exactly in integers.
             let digits = &frac_part[..frac_part.len().min(18)];
             let numerator: u128 = digits.parse().map_err(|_| invalid())?;
             let extra = numerator * u128::from(scale) / 10u128.pow(digits.len() as u32);
-            value = value.checked_add(u64::try_from(extra).map_err(|_| invalid())?).ok_or_else(invalid)?;
+            value = value
+                .checked_add(u64::try_from(extra).map_err(|_| invalid())?)
+                .ok_or_else(invalid)?;
         }
         total = total.checked_add(value).ok_or_else(invalid)?;
     }

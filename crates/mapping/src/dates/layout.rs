@@ -49,16 +49,38 @@ impl Std {
     pub fn is_iso_zone(self) -> bool {
         matches!(
             self,
-            Std::Iso8601TZ | Std::Iso8601SecondsTZ | Std::Iso8601ShortTZ | Std::Iso8601ColonTZ | Std::Iso8601ColonSecondsTZ
+            Std::Iso8601TZ
+                | Std::Iso8601SecondsTZ
+                | Std::Iso8601ShortTZ
+                | Std::Iso8601ColonTZ
+                | Std::Iso8601ColonSecondsTZ
         )
     }
 }
 
 pub(crate) const LONG_MONTHS: [&str; 12] = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
     "December",
 ];
-pub(crate) const LONG_DAYS: [&str; 7] = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+pub(crate) const LONG_DAYS: [&str; 7] = [
+    "Sunday",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+];
 
 /// Splits `layout` into the literal text before the first element, the element (with
 /// the layout text it came from) and the rest.
@@ -74,8 +96,14 @@ pub(crate) fn next_chunk(layout: &str) -> (&str, Option<(Std, &str)>, &str) {
             b'M' if at(i, "Mon") && !lower_after(i + 3) => Some((Std::WeekDay, 3)),
             b'M' if at(i, "MST") => Some((Std::TZ, 3)),
             b'0' if matches!(b.get(i + 1), Some(b'1'..=b'6')) => Some((
-                [Std::ZeroMonth, Std::ZeroDay, Std::ZeroHour12, Std::ZeroMinute, Std::ZeroSecond, Std::Year]
-                    [usize::from(b[i + 1] - b'1')],
+                [
+                    Std::ZeroMonth,
+                    Std::ZeroDay,
+                    Std::ZeroHour12,
+                    Std::ZeroMinute,
+                    Std::ZeroSecond,
+                    Std::Year,
+                ][usize::from(b[i + 1] - b'1')],
                 2,
             )),
             b'0' if at(i, "002") => Some((Std::ZeroYearDay, 3)),
@@ -84,7 +112,13 @@ pub(crate) fn next_chunk(layout: &str) -> (&str, Option<(Std, &str)>, &str) {
             b'2' if at(i, "2006") => Some((Std::LongYear, 4)),
             b'2' => Some((Std::Day, 1)),
             // `_2006` is a literal `_` followed by the year.
-            b'_' if at(i, "_2006") => return (&layout[..i + 1], Some((Std::LongYear, "2006")), &layout[i + 5..]),
+            b'_' if at(i, "_2006") => {
+                return (
+                    &layout[..i + 1],
+                    Some((Std::LongYear, "2006")),
+                    &layout[i + 5..],
+                )
+            }
             b'_' if at(i, "_2") => Some((Std::UnderDay, 2)),
             b'_' if at(i, "__2") => Some((Std::UnderYearDay, 3)),
             b'3' => Some((Std::Hour12, 1)),
@@ -114,14 +148,22 @@ pub(crate) fn next_chunk(layout: &str) -> (&str, Option<(Std, &str)>, &str) {
                 } else {
                     let n = j - (i + 1);
                     let sep = char::from(c);
-                    let std = if digit == b'0' { Std::FracSecond0(n, sep) } else { Std::FracSecond9(n, sep) };
+                    let std = if digit == b'0' {
+                        Std::FracSecond0(n, sep)
+                    } else {
+                        Std::FracSecond9(n, sep)
+                    };
                     Some((std, j - i))
                 }
             }
             _ => None,
         };
         if let Some((std, len)) = found {
-            return (&layout[..i], Some((std, &layout[i..i + len])), &layout[i + len..]);
+            return (
+                &layout[..i],
+                Some((std, &layout[i..i + len])),
+                &layout[i + len..],
+            );
         }
     }
     (layout, None, "")
@@ -216,12 +258,18 @@ pub fn format(t: &GoTime, layout: &str) -> String {
                 }
                 let colon = matches!(
                     zone,
-                    Std::Iso8601ColonTZ | Std::NumColonTZ | Std::Iso8601ColonSecondsTZ | Std::NumColonSecondsTZ
+                    Std::Iso8601ColonTZ
+                        | Std::NumColonTZ
+                        | Std::Iso8601ColonSecondsTZ
+                        | Std::NumColonSecondsTZ
                 );
                 let short = matches!(zone, Std::NumShortTZ | Std::Iso8601ShortTZ);
                 let seconds = matches!(
                     zone,
-                    Std::Iso8601SecondsTZ | Std::NumSecondsTZ | Std::NumColonSecondsTZ | Std::Iso8601ColonSecondsTZ
+                    Std::Iso8601SecondsTZ
+                        | Std::NumSecondsTZ
+                        | Std::NumColonSecondsTZ
+                        | Std::Iso8601ColonSecondsTZ
                 );
                 push_offset(&mut out, c.offset, colon, !short, seconds);
             }

@@ -28,7 +28,10 @@ pub enum Zone {
     Iana(Tz),
     /// A zone known only by its offset (and perhaps an abbreviation), as Go creates when
     /// parsing `+02:00` or an unknown `CEST`.
-    Fixed { name: Arc<str>, offset: i32 },
+    Fixed {
+        name: Arc<str>,
+        offset: i32,
+    },
 }
 
 impl Zone {
@@ -59,7 +62,9 @@ impl Zone {
             Zone::Utc => (0, "UTC".into()),
             Zone::Fixed { name, offset } => (*offset, name.to_string()),
             Zone::Iana(tz) => {
-                let utc = DateTime::from_timestamp(unix, 0).unwrap_or_default().naive_utc();
+                let utc = DateTime::from_timestamp(unix, 0)
+                    .unwrap_or_default()
+                    .naive_utc();
                 let off = tz.offset_from_utc_datetime(&utc);
                 let abbr = off.abbreviation().unwrap_or("").to_string();
                 (off.fix().local_minus_utc(), abbr)
@@ -76,7 +81,9 @@ impl Zone {
             Zone::Fixed { offset, .. } => wall - i64::from(*offset),
             Zone::Iana(tz) => match tz.from_local_datetime(local).earliest() {
                 Some(dt) => dt.timestamp(),
-                None => wall - i64::from(tz.offset_from_utc_datetime(local).fix().local_minus_utc()),
+                None => {
+                    wall - i64::from(tz.offset_from_utc_datetime(local).fix().local_minus_utc())
+                }
             },
         }
     }
@@ -118,7 +125,16 @@ impl GoTime {
     /// Go's `time.Date`: out-of-range fields normalise (month 13 is January of the next
     /// year, day 32 spills into the next month).
     #[allow(clippy::too_many_arguments)]
-    pub fn from_civil(year: i64, month: i64, day: i64, hour: i64, min: i64, sec: i64, nanos: i64, zone: Zone) -> Option<GoTime> {
+    pub fn from_civil(
+        year: i64,
+        month: i64,
+        day: i64,
+        hour: i64,
+        min: i64,
+        sec: i64,
+        nanos: i64,
+        zone: Zone,
+    ) -> Option<GoTime> {
         let months = year.checked_mul(12)?.checked_add(month - 1)?;
         let (y, m0) = (months.div_euclid(12), months.rem_euclid(12));
         let first = NaiveDate::from_ymd_opt(i32::try_from(y).ok()?, (m0 + 1) as u32, 1)?;

@@ -13,7 +13,9 @@ pub fn parse(layout: &str, value: &str, location: &Zone) -> Result<GoTime, Strin
     let mut f = Fields::default();
     let mut lay = layout;
     let mut val = value;
-    let cannot = |rest: &str, elem: &str| format!("parsing time {value:?} as {layout:?}: cannot parse {rest:?} as {elem:?}");
+    let cannot = |rest: &str, elem: &str| {
+        format!("parsing time {value:?} as {layout:?}: cannot parse {rest:?} as {elem:?}")
+    };
     loop {
         let (prefix, std, suffix) = next_chunk(lay);
         let std_text = std.map_or("", |(_, text)| text);
@@ -84,7 +86,10 @@ fn getnum(value: &str, fixed: bool) -> Result<(i64, &str), Bad> {
         }
         return Ok((i64::from(b[0] - b'0'), &value[1..]));
     }
-    Ok((i64::from(b[0] - b'0') * 10 + i64::from(b[1] - b'0'), &value[2..]))
+    Ok((
+        i64::from(b[0] - b'0') * 10 + i64::from(b[1] - b'0'),
+        &value[2..],
+    ))
 }
 
 fn digits(value: &str, n: usize) -> Result<(i64, &str), Bad> {
@@ -138,11 +143,21 @@ fn zone_name_len(value: &str) -> Option<usize> {
         return Some(4);
     }
     if value.starts_with("GMT") {
-        let sign_len = b.get(3).filter(|c| matches!(c, b'+' | b'-')).map_or(0, |_| 1);
-        let n = b[3 + sign_len..].iter().take_while(|c| c.is_ascii_digit()).count();
+        let sign_len = b
+            .get(3)
+            .filter(|c| matches!(c, b'+' | b'-'))
+            .map_or(0, |_| 1);
+        let n = b[3 + sign_len..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count();
         return Some(if sign_len == 1 && n > 0 { 3 + 1 + n } else { 3 });
     }
-    let upper = b.iter().take(6).take_while(|c| c.is_ascii_uppercase()).count();
+    let upper = b
+        .iter()
+        .take(6)
+        .take_while(|c| c.is_ascii_uppercase())
+        .count();
     match upper {
         3 => Some(3),
         4 if b[3] == b'T' || value.starts_with("WITA") => Some(4),
@@ -178,14 +193,26 @@ impl Fields {
             }
             Std::WeekDay | Std::LongWeekDay => lookup(&LONG_DAYS, value, std == Std::WeekDay)?.1,
             Std::Day | Std::UnderDay | Std::ZeroDay => {
-                let value = if std == Std::UnderDay { value.strip_prefix(' ').unwrap_or(value) } else { value };
+                let value = if std == Std::UnderDay {
+                    value.strip_prefix(' ').unwrap_or(value)
+                } else {
+                    value
+                };
                 let (d, rest) = getnum(value, std == Std::ZeroDay)?;
                 self.day = Some(d);
                 rest
             }
             Std::UnderYearDay | Std::ZeroYearDay => {
-                let trimmed = if std == Std::UnderYearDay { value.trim_start_matches(' ') } else { value };
-                let n = trimmed.bytes().take(3).take_while(u8::is_ascii_digit).count();
+                let trimmed = if std == Std::UnderYearDay {
+                    value.trim_start_matches(' ')
+                } else {
+                    value
+                };
+                let n = trimmed
+                    .bytes()
+                    .take(3)
+                    .take_while(u8::is_ascii_digit)
+                    .count();
                 if std == Std::ZeroYearDay && n != 3 {
                     return Err(Bad::Syntax);
                 }
@@ -218,8 +245,15 @@ impl Fields {
                 self.second = s;
                 // Go accepts a fraction after the seconds even when the layout has none.
                 let b = rest.as_bytes();
-                let next_is_fraction = matches!(next_chunk(layout_rest).1, Some((Std::FracSecond0(..) | Std::FracSecond9(..), _)));
-                if b.len() >= 2 && matches!(b[0], b'.' | b',') && b[1].is_ascii_digit() && !next_is_fraction {
+                let next_is_fraction = matches!(
+                    next_chunk(layout_rest).1,
+                    Some((Std::FracSecond0(..) | Std::FracSecond9(..), _))
+                );
+                if b.len() >= 2
+                    && matches!(b[0], b'.' | b',')
+                    && b[1].is_ascii_digit()
+                    && !next_is_fraction
+                {
                     let n = 1 + b[1..].iter().take_while(|c| c.is_ascii_digit()).count();
                     let (ns, r) = nanoseconds(rest, n)?;
                     self.nanos = ns;
@@ -229,7 +263,11 @@ impl Fields {
             }
             Std::PM | Std::Pm => {
                 let head = value.get(..2).ok_or(Bad::Syntax)?;
-                let (am, pm) = if std == Std::PM { ("AM", "PM") } else { ("am", "pm") };
+                let (am, pm) = if std == Std::PM {
+                    ("AM", "PM")
+                } else {
+                    ("am", "pm")
+                };
                 self.pm = Some(match head {
                     h if h == pm => true,
                     h if h == am => false,
@@ -277,7 +315,13 @@ impl Fields {
 
     fn offset_element<'v>(&mut self, zone: Std, value: &'v str) -> Result<&'v str, Bad> {
         let b = value.as_bytes();
-        let take = |n: usize| if b.len() >= n && value.is_char_boundary(n) { Ok(()) } else { Err(Bad::Syntax) };
+        let take = |n: usize| {
+            if b.len() >= n && value.is_char_boundary(n) {
+                Ok(())
+            } else {
+                Err(Bad::Syntax)
+            }
+        };
         let (h, m, s, rest) = match zone {
             Std::Iso8601ColonTZ | Std::NumColonTZ => {
                 take(6)?;
@@ -344,8 +388,17 @@ impl Fields {
             return Err(out_of_range("day"));
         }
         let build = |zone: Zone| {
-            GoTime::from_civil(self.year, month, day, self.hour, self.minute, self.second, self.nanos, zone)
-                .ok_or_else(|| out_of_range("year"))
+            GoTime::from_civil(
+                self.year,
+                month,
+                day,
+                self.hour,
+                self.minute,
+                self.second,
+                self.nanos,
+                zone,
+            )
+            .ok_or_else(|| out_of_range("year"))
         };
         if self.utc {
             return build(Zone::Utc);
@@ -353,7 +406,8 @@ impl Fields {
         if let Some(offset) = self.offset {
             let t = build(Zone::Utc)?.add_nanos(-i64::from(offset) * super::NANOS_PER_SECOND);
             let (local_offset, local_name) = location.lookup(t.unix());
-            if local_offset == offset && (self.zone_name.is_empty() || local_name == self.zone_name) {
+            if local_offset == offset && (self.zone_name.is_empty() || local_name == self.zone_name)
+            {
                 return Ok(t.with_zone(location.clone()));
             }
             return Ok(t.with_zone(Zone::Fixed {
@@ -365,7 +419,9 @@ impl Fields {
             let t = build(Zone::Utc)?;
             let (local_offset, local_name) = location.lookup(t.unix());
             if local_name == self.zone_name {
-                return Ok(t.add_nanos(-i64::from(local_offset) * super::NANOS_PER_SECOND).with_zone(location.clone()));
+                return Ok(t
+                    .add_nanos(-i64::from(local_offset) * super::NANOS_PER_SECOND)
+                    .with_zone(location.clone()));
             }
             // An unknown abbreviation: Go records it with offset zero (or GMT±h).
             let offset = self
@@ -374,7 +430,9 @@ impl Fields {
                 .and_then(|h| h.parse::<i32>().ok())
                 .map_or(0, |h| h * 3600);
             let name = Arc::from(self.zone_name.as_str());
-            return Ok(t.add_nanos(-i64::from(offset) * super::NANOS_PER_SECOND).with_zone(Zone::Fixed { name, offset }));
+            return Ok(t
+                .add_nanos(-i64::from(offset) * super::NANOS_PER_SECOND)
+                .with_zone(Zone::Fixed { name, offset }));
         }
         build(location.clone())
     }

@@ -1,30 +1,45 @@
 use crate::{Expression, Value};
 
-/// Evaluates `src` with no variables and prints the result as Go's JSON.
+/// The variables every test expression sees: `x` = 5 and a small `user` record.
+pub const VARIABLES: &[&str] = &["x", "user"];
+
+pub fn env() -> Vec<Value> {
+    vec![
+        Value::Int(5),
+        Value::from_json(&serde_json::json!({
+            "name": "Ada",
+            "tags": ["a", "b", "c"],
+            "address": {"city": "Paris"},
+            "nothing": null,
+            "people": [{"name": "Bo", "age": 30}, {"name": "Al", "age": 25}, {"name": "Cy", "age": 30}]
+        })),
+    ]
+}
+
+/// Evaluates `src` and prints the result as Go's JSON, or `error: <message>`.
 pub fn run(src: &str) -> String {
-    match Expression::compile(src, &["x", "user"]) {
-        Ok(e) => match e.eval(&[Value::Int(5), user()]) {
-            Ok(v) => crate::gojson::to_json(&v).unwrap_or_else(|e| format!("JSON error: {e}")),
-            Err(e) => format!("error: {}", e.message),
-        },
+    match Expression::compile(src, VARIABLES).and_then(|e| e.eval(&env())) {
+        Ok(v) => crate::gojson::to_json(&v).unwrap_or_else(|e| format!("JSON error: {e}")),
         Err(e) => format!("error: {}", e.message),
     }
 }
 
-/// The full error text of `src`.
+/// The full, positioned error text of `src`.
 pub fn error(src: &str) -> String {
-    let result = Expression::compile(src, &["x", "user"]).and_then(|e| e.eval(&[Value::Int(5), user()]));
-    match result {
+    match Expression::compile(src, VARIABLES).and_then(|e| e.eval(&env())) {
         Ok(v) => format!("no error, got {v:?}"),
         Err(e) => e.to_string(),
     }
 }
 
-pub fn user() -> Value {
-    Value::from_json(&serde_json::json!({
-        "name": "Ada",
-        "tags": ["a", "b", "c"],
-        "address": {"city": "Paris"},
-        "nothing": null
-    }))
+/// Asserts each `(source, expected JSON or "error: message")` pair.
+pub fn check(cases: &[(&str, &str)]) {
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|(src, want)| {
+            let got = run(src);
+            (got != *want).then(|| format!("{src}\n    want {want}\n    got  {got}"))
+        })
+        .collect();
+    assert!(failures.is_empty(), "{} case(s) failed:\n{}", failures.len(), failures.join("\n"));
 }

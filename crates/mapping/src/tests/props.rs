@@ -1,0 +1,109 @@
+//! Property tests: no input makes the parser panic, printing and re-parsing a tree
+//! gives the same tree, and evaluating any well-formed program ends (with a value or
+//! an error) within the limits.
+
+use proptest::prelude::*;
+
+use super::support::{env, VARIABLES};
+use crate::parser::parse;
+use crate::{Expression, Limits};
+
+/// Source text of random, mostly well-formed programs: the grammar's constructs
+/// combined at random, names from the test environment and builtins.
+fn program() -> impl Strategy<Value = String> {
+    let leaf = prop_oneof![
+        any::<i32>().prop_map(|i| i.to_string()),
+        (0u32..1000, 0u32..100).prop_map(|(a, b)| format!("{a}.{b}")),
+        "[a-z ]{0,6}".prop_map(|s| format!("'{s}'")),
+        Just("nil".to_string()),
+        Just("true".to_string()),
+        Just("false".to_string()),
+        Just("x".to_string()),
+        Just("user".to_string()),
+        Just("user.tags".to_string()),
+        Just("user.people".to_string()),
+        Just("#".to_string()),
+        Just(".name".to_string()),
+        Just("#index".to_string()),
+        Just("#acc".to_string()),
+        Just("1..5".to_string()),
+    ];
+    leaf.prop_recursive(6, 64, 4, |inner| {
+        let op = prop_oneof![
+            Just("+"), Just("-"), Just("*"), Just("/"), Just("%"), Just("**"), Just("=="), Just("!="),
+            Just("<"), Just(">="), Just("and"), Just("or"), Just("??"), Just("in"), Just("not in"),
+            Just("contains"), Just("startsWith"), Just("matches"), Just(".."), Just("|"),
+        ];
+        let builtin = prop_oneof![
+            Just("len"), Just("upper"), Just("string"), Just("first"), Just("last"), Just("type"),
+            Just("toJSON"), Just("notNullOrEmpty"), Just("toScimEmails"), Just("abs"), Just("sort"),
+            Just("keys"), Just("int"), Just("trim"), Just("split"), Just("join"), Just("repeat"),
+        ];
+        let predicate = prop_oneof![
+            Just("filter"), Just("map"), Just("all"), Just("any"), Just("find"), Just("count"),
+            Just("sum"), Just("groupBy"), Just("sortBy"), Just("reduce"), Just("findIndex"),
+        ];
+        prop_oneof![
+            (inner.clone(), op, inner.clone()).prop_map(|(a, op, b)| format!("{a} {op} {b}")),
+            inner.clone().prop_map(|a| format!("({a})")),
+            inner.clone().prop_map(|a| format!("not {a}")),
+            inner.clone().prop_map(|a| format!("-{a}")),
+            (inner.clone(), inner.clone(), inner.clone()).prop_map(|(c, a, b)| format!("{c} ? {a} : {b}")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("{a}?.{b}")),
+            (inner.clone(), inner.clone()).prop_map(|(a, i)| format!("{a}[{i}]")),
+            (inner.clone(), inner.clone()).prop_map(|(a, i)| format!("{a}[{i}:]")),
+            inner.clone().prop_map(|a| format!("{a}.name")),
+            (builtin, prop::collection::vec(inner.clone(), 0..3))
+                .prop_map(|(f, args)| format!("{f}({})", args.join(", "))),
+            (predicate, inner.clone(), inner.clone()).prop_map(|(f, a, p)| format!("{f}({a}, {{ {p} }})")),
+            prop::collection::vec(inner.clone(), 0..4).prop_map(|items| format!("[{}]", items.join(", "))),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("{{k: {a}, 'q': {b}}}")),
+            (inner.clone(), inner.clone()).prop_map(|(v, b)| format!("let v = {v}; {b}")),
+            (inner.clone(), inner.clone(), inner.clone()).prop_map(|(c, a, b)| format!("if {c} {{ {a} }} else {{ {b} }}")),
+            (inner.clone(), inner).prop_map(|(a, b)| format!("{a}; {b}")),
+        ]
+    })
+}
+
+/// Small limits so that each case is quick, whatever it computes.
+const QUICK: Limits = Limits {
+    max_steps: 20_000,
+    max_memory: 200_000,
+};
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn the_parser_never_panics_on_arbitrary_text(src in any::<String>()) {
+        let _ = parse(&src);
+    }
+
+    #[test]
+    fn the_parser_never_panics_on_expression_like_text(src in "[a-z0-9#.?:()\\[\\]{}'\"` +*/%!<>=&|,;^_-]{0,60}") {
+        let _ = parse(&src);
+        let _ = Expression::compile(&src, VARIABLES).map(|e| e.eval_with_limits(&env(), QUICK));
+    }
+
+    #[test]
+    fn printing_and_parsing_again_gives_the_same_tree(src in program()) {
+        if let Ok(tree) = parse(&src) {
+            let printed = tree.to_string();
+            let again = parse(&printed);
+            prop_assert!(again.is_ok(), "{} printed as {} fails: {:?}", src, printed, again.err());
+            if let Ok(again) = again {
+                prop_assert!(tree.same_shape(&again), "{} printed as {}", src, printed);
+                // Printing is stable: the printed form prints to itself.
+                prop_assert_eq!(again.to_string(), printed);
+            }
+        }
+    }
+
+    #[test]
+    fn evaluating_any_program_ends_within_the_limits(src in program()) {
+        if let Ok(e) = Expression::compile(&src, VARIABLES) {
+            // Returns a value or an error; a panic or a hang fails the test.
+            let _ = e.eval_with_limits(&env(), QUICK);
+        }
+    }
+}
