@@ -130,31 +130,44 @@ impl Compiler<'_> {
             let alias = self.next_alias();
             let (from, operand) = self.membership_source(&alias, &sub)?;
             let test = self.test(&operand, info, cmp)?;
-            return Ok(format!(
-                "COALESCE(EXISTS (SELECT 1 FROM {from} AND {test}), 0)"
-            ));
+            let exists = format!("EXISTS (SELECT 1 FROM {from} AND {test})");
+            return Ok(any_value(exists, cmp, || {
+                format!("EXISTS (SELECT 1 FROM {from})")
+            }));
         }
         if top.multi_valued {
+            let t = self.table();
             let json_path = json_path(self.rt, &urn, &path.attr, None);
-            if top.kind != AttrKind::Complex {
-                let alias = self.next_alias();
-                let p = self.bind(SqlValue::Text(json_path));
-                let test = self.test(&Operand::Sql(format!("{alias}.value")), top, cmp)?;
-                return Ok(format!("COALESCE(EXISTS (SELECT 1 FROM json_each({}.doc, {p}) AS {alias} WHERE {test}), 0)", self.table()));
-            }
-            let sub = path.sub_attr.clone().unwrap_or_else(|| "value".to_owned());
-            let info = self.info(&urn, &path.attr, Some(&sub))?;
             let alias = self.next_alias();
             let p = self.bind(SqlValue::Text(json_path));
-            let operand = Operand::Json {
-                base: format!("{alias}.value"),
-                path: format!("$.\"{sub}\""),
+            let (operand, info) = if top.kind == AttrKind::Complex {
+                let sub = path.sub_attr.clone().unwrap_or_else(|| "value".to_owned());
+                let info = self.info(&urn, &path.attr, Some(&sub))?;
+                (
+                    Operand::Json {
+                        base: format!("{alias}.value"),
+                        path: format!("$.\"{sub}\""),
+                    },
+                    info,
+                )
+            } else {
+                (Operand::Sql(format!("{alias}.value")), top)
             };
             let test = self.test(&operand, info, cmp)?;
-            return Ok(format!(
-                "COALESCE(EXISTS (SELECT 1 FROM json_each({}.doc, {p}) AS {alias} WHERE {test}), 0)",
-                self.table()
-            ));
+            let exists =
+                format!("EXISTS (SELECT 1 FROM json_each({t}.doc, {p}) AS {alias} WHERE {test})");
+            // Bind the presence test's parameters only when `any_value` uses it.
+            let present = if is_ne(cmp) {
+                self.operand_sql(&operand)
+            } else {
+                String::new()
+            };
+            return Ok(any_value(exists, cmp, || {
+                format!(
+                    "EXISTS (SELECT 1 FROM json_each({t}.doc, {p}) AS {alias} WHERE {})",
+                    presence(&present, info.kind)
+                )
+            }));
         }
         let info = match &path.sub_attr {
             Some(sub) => self.info(&urn, &path.attr, Some(sub))?,
@@ -169,7 +182,12 @@ impl Compiler<'_> {
         let _ = depth;
         let operand = self.single_operand(&urn, &path.attr, path.sub_attr.as_deref(), cmp)?;
         let test = self.test(&operand, info, cmp)?;
-        Ok(format!("COALESCE({test}, 0)"))
+        let present = if is_ne(cmp) {
+            presence(&self.operand_sql(&operand), info.kind)
+        } else {
+            String::new()
+        };
+        Ok(any_value(test, cmp, || present))
     }
 
     /// `attr[filter]`: some value of the multi-valued `attr` satisfies `filter`, whose paths
@@ -452,6 +470,33 @@ impl Compiler<'_> {
 enum Inner {
     Json(String),
     Membership(String),
+}
+
+/// Any-value semantics for a multi-valued attribute (RFC 7644 §3.4.2.2): some value
+/// passes the test; for `ne`, a resource with no value at all passes too ("not equal"),
+/// as in the protocol crate's in-memory evaluation.
+fn any_value(
+    exists: String,
+    cmp: Option<(CompareOp, &CompValue)>,
+    has_value: impl FnOnce() -> String,
+) -> String {
+    if is_ne(cmp) {
+        format!("COALESCE(({exists} OR NOT {}), 0)", has_value())
+    } else {
+        format!("COALESCE({exists}, 0)")
+    }
+}
+
+/// Whether a value counts as present (`pr`): not null, and for strings not empty.
+fn presence(x: &str, kind: AttrKind) -> String {
+    match kind {
+        AttrKind::String | AttrKind::DateTime => format!("({x} IS NOT NULL AND {x} <> '')"),
+        _ => format!("({x} IS NOT NULL)"),
+    }
+}
+
+fn is_ne(cmp: Option<(CompareOp, &CompValue)>) -> bool {
+    matches!(cmp, Some((CompareOp::Ne, v)) if !matches!(v, CompValue::Null))
 }
 
 fn ordered(op: CompareOp, x: &str, v: &str, allow_order: bool) -> Result<String, ScimError> {

@@ -59,7 +59,12 @@ fn eval(filter: &Filter, scope: Scope, doc: &Value) -> bool {
                 (CompareOp::Ne, CompValue::Null) => found
                     .as_ref()
                     .is_some_and(|(_, v)| v.iter().any(|x| is_present(x))),
-                (CompareOp::Ne, _) => !any(CompareOp::Eq),
+                // Any-value semantics (RFC 7644 §3.4.2.2): some value differs; a resource
+                // without the attribute counts as "not equal".
+                (CompareOp::Ne, _) => match &found {
+                    Some((_, values)) if values.iter().any(|x| is_present(x)) => any(CompareOp::Ne),
+                    _ => true,
+                },
                 (op, _) => any(*op),
             }
         }
@@ -168,9 +173,11 @@ fn compare(def: &AttrDef, actual: &Value, op: CompareOp, expected: &CompValue) -
                 CompValue::String(s) if s.eq_ignore_ascii_case("false") => false,
                 _ => return false,
             };
-            actual
-                .as_bool()
-                .is_some_and(|b| op == CompareOp::Eq && b == want)
+            actual.as_bool().is_some_and(|b| match op {
+                CompareOp::Eq => b == want,
+                CompareOp::Ne => b != want,
+                _ => false,
+            })
         }
         AttrType::Integer | AttrType::Decimal => {
             let (Some(a), CompValue::Number(e)) = (actual.as_number(), expected) else {

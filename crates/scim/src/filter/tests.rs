@@ -264,7 +264,8 @@ fn matching_multi_valued_attributes_means_any_value() {
     assert!(m(r#"emails[type eq "work" and primary eq true]"#));
     assert!(!m(r#"emails[type eq "home" and primary eq true]"#));
     assert!(m(r#"emails[type eq "home" and not (primary eq true)]"#));
-    assert!(!m(r#"emails.value ne "e@home.example""#));
+    // Any-value semantics apply to `ne` too: some email differs from this one.
+    assert!(m(r#"emails.value ne "e@home.example""#));
 }
 
 #[test]

@@ -129,7 +129,7 @@ fn the_characteristics_follow_rfc_7643() {
         state.map(|a| (a.mutability, a.canonical_values)),
         Some((
             Mutability::ReadOnly,
-            &["invited", "active", "suspended"][..]
+            &["invited", "active", "suspended", "removed"][..]
         ))
     );
     let manager = ResourceType::User
