@@ -1,7 +1,8 @@
 //! What JumpCloud adds to Expr for attribute mappings: the normalised `jcUser`, and the
 //! functions `notNullOrEmpty`, `toScimEmails`, `toScimAddresses`, `toScimPhoneNumbers`.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, OnceLock};
 
 use crate::builtins::{arg, builtin, invalid, Builtin};
@@ -38,32 +39,33 @@ enum Shape {
     Records(&'static [&'static str]),
 }
 
-/// The top-level attributes of `jcUser`.
+/// The top-level attributes of `jcUser`, in key order so that the normalised map is
+/// built sorted.
 const TOP: &[(&str, Shape)] = &[
-    ("id", Shape::Id),
-    ("username", Shape::Text),
-    ("email", Shape::Text),
-    ("firstname", Shape::Text),
-    ("middlename", Shape::Text),
-    ("lastname", Shape::Text),
-    ("displayname", Shape::Text),
-    ("jobTitle", Shape::Text),
-    ("department", Shape::Text),
-    ("costCenter", Shape::Text),
+    ("activated", Shape::Flag),
+    ("addresses", Shape::Records(ADDRESS_FIELDS)),
+    ("alternateEmail", Shape::Text),
+    ("attributes", Shape::Records(ATTRIBUTE_FIELDS)),
     ("company", Shape::Text),
+    ("costCenter", Shape::Text),
+    ("created", Shape::Text),
+    ("department", Shape::Text),
+    ("description", Shape::Text),
+    ("displayname", Shape::Text),
+    ("email", Shape::Text),
     ("employeeIdentifier", Shape::Text),
     ("employeeType", Shape::Text),
-    ("description", Shape::Text),
+    ("firstname", Shape::Text),
+    ("id", Shape::Id),
+    ("jobTitle", Shape::Text),
+    ("lastname", Shape::Text),
     ("location", Shape::Text),
     ("manager", Shape::Text),
-    ("alternateEmail", Shape::Text),
-    ("state", Shape::Text),
-    ("created", Shape::Text),
-    ("activated", Shape::Flag),
-    ("suspended", Shape::Flag),
-    ("addresses", Shape::Records(ADDRESS_FIELDS)),
+    ("middlename", Shape::Text),
     ("phoneNumbers", Shape::Records(PHONE_FIELDS)),
-    ("attributes", Shape::Records(ATTRIBUTE_FIELDS)),
+    ("state", Shape::Text),
+    ("suspended", Shape::Flag),
+    ("username", Shape::Text),
 ];
 
 /// Every top-level name of `jcUser`, `id` included.
@@ -71,29 +73,57 @@ pub fn jc_user_fields() -> impl Iterator<Item = &'static str> {
     TOP.iter().map(|(name, _)| *name)
 }
 
+/// A fast hash for the short, trusted key names below (std's SipHash guards against
+/// attacker-chosen keys, which a fixed table of names does not need).
+#[derive(Default)]
+struct NameHasher(u64);
+
+impl Hasher for NameHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x517c_c1b7_2722_0a95);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// Every fixed name: its shared string and, for top-level attributes, its index in
+/// [`TOP`].
+fn names() -> &'static HashMap<&'static str, (Arc<str>, Option<usize>), BuildHasherDefault<NameHasher>> {
+    static NAMES: OnceLock<HashMap<&'static str, (Arc<str>, Option<usize>), BuildHasherDefault<NameHasher>>> =
+        OnceLock::new();
+    NAMES.get_or_init(|| {
+        let mut names: HashMap<_, _, BuildHasherDefault<NameHasher>> = HashMap::default();
+        let others = ADDRESS_FIELDS
+            .iter()
+            .chain(PHONE_FIELDS)
+            .chain(ATTRIBUTE_FIELDS)
+            .chain(&["value", "primary", "_id", "work", "home", "mobile", "fax", "other", "schemas"])
+            .chain(&[crate::target::CORE_USER_SCHEMA]);
+        for name in others {
+            names.insert(*name, (Arc::from(*name), None));
+        }
+        for (i, (name, _)) in TOP.iter().enumerate() {
+            names.insert(*name, (Arc::from(*name), Some(i)));
+        }
+        names
+    })
+}
+
 /// Shared key strings, so normalising a user does not allocate its keys again.
 pub(crate) fn key(name: &str) -> Arc<str> {
-    static KEYS: OnceLock<BTreeMap<&'static str, Arc<str>>> = OnceLock::new();
-    let keys = KEYS.get_or_init(|| {
-        jc_user_fields()
-            .chain(ADDRESS_FIELDS.iter().copied())
-            .chain(PHONE_FIELDS.iter().copied())
-            .chain(ATTRIBUTE_FIELDS.iter().copied())
-            .chain([
-                "value", "primary", "_id", "work", "home", "mobile", "fax", "other", "schemas",
-            ])
-            .chain([crate::target::CORE_USER_SCHEMA])
-            .map(|k| (k, Arc::from(k)))
-            .collect()
-    });
-    keys.get(name).cloned().unwrap_or_else(|| Arc::from(name))
+    match names().get(name) {
+        Some((shared, _)) => shared.clone(),
+        None => Arc::from(name),
+    }
 }
 
 /// The shared key of `TOP[i]`.
 fn top_key(i: usize) -> Arc<str> {
-    static KEYS: OnceLock<Vec<Arc<str>>> = OnceLock::new();
-    let keys = KEYS.get_or_init(|| TOP.iter().map(|(name, _)| Arc::from(*name)).collect());
-    keys.get(i).cloned().unwrap_or_else(|| Arc::from(""))
+    TOP.get(i).map_or_else(|| Arc::from(""), |(name, _)| key(name))
 }
 
 /// A string value for a fixed word, shared rather than allocated each time.
@@ -124,10 +154,10 @@ pub fn normalize_jc_user_ref(json: &serde_json::Value) -> Value {
     let mut api_id = None;
     let mut out: Vec<(Arc<str>, Value)> = Vec::with_capacity(TOP.len() + 4);
     for (k, v) in obj {
-        match TOP.iter().position(|(name, _)| name == k) {
-            Some(i) => slots[i] = Some(v).filter(|v| !v.is_null()),
-            None if k == "_id" => api_id = Some(v).filter(|v| !v.is_null()),
-            None => out.push((key(k), Value::from_json(v))),
+        match names().get(k.as_str()) {
+            Some((_, Some(i))) => slots[*i] = Some(v).filter(|v| !v.is_null()),
+            _ if k == "_id" => api_id = Some(v).filter(|v| !v.is_null()),
+            _ => out.push((key(k), Value::from_json(v))),
         }
     }
     for (i, (_, shape)) in TOP.iter().enumerate() {
@@ -194,22 +224,16 @@ fn entry(name: &str, value: Value) -> (Arc<str>, Value) {
 /// Builds the SCIM multi-valued list from one record or an array of them; the first
 /// element is the primary one; elements `convert` skips are left out; nothing at all
 /// gives nil.
-fn scim_list(
-    name: &str,
-    v: &Value,
-    b: &mut Budget,
-    pos: usize,
-    convert: fn(&Value, bool) -> Option<Value>,
-) -> R {
-    let items: Vec<&Value> = match v {
+fn scim_list(name: &str, v: &Value, b: &mut Budget, pos: usize, convert: fn(&Value, bool) -> Option<Value>) -> R {
+    let items: &[Value] = match v {
         Value::Nil => return Ok(Value::Nil),
-        Value::Array(a) => a.items.iter().filter(|i| !i.is_nil()).collect(),
-        Value::Map(_) | Value::Str(_) => vec![v],
+        Value::Array(a) => &a.items,
+        Value::Map(_) | Value::Str(_) => std::slice::from_ref(v),
         other => return Err(invalid(name, other, pos)),
     };
     b.charge(items.len() * 8, pos)?;
     let mut out = Vec::with_capacity(items.len());
-    for item in items {
+    for item in items.iter().filter(|i| !i.is_nil()) {
         if !matches!(item, Value::Map(_) | Value::Str(_)) {
             return Err(invalid(name, item, pos));
         }
@@ -223,22 +247,20 @@ fn scim_list(
     Ok(Value::array(out))
 }
 
-fn with_primary(mut entries: Vec<(Arc<str>, Value)>, primary: bool) -> Value {
-    if primary {
-        entries.push((key("primary"), Value::Bool(true)));
-    }
-    Value::map(entries)
+fn primary_entry(primary: bool) -> Option<(Arc<str>, Value)> {
+    primary.then(|| (key("primary"), Value::Bool(true)))
 }
 
 /// `toScimEmails(email)`: nil or `""` → nil, else `[{value, type: "work", primary: true}]`.
 fn to_scim_emails(b: &mut Budget, args: &[Value], pos: usize) -> R {
     scim_list("toScimEmails", arg(args, 0), b, pos, |email, primary| {
         let address = email.as_str().filter(|s| !s.is_empty())?;
-        let entries = vec![
-            entry("value", Value::str(address)),
-            entry("type", word("work")),
-        ];
-        Some(with_primary(entries, primary))
+        // Entries in key order.
+        let mut entries = Vec::with_capacity(3);
+        entries.extend(primary_entry(primary));
+        entries.push(entry("type", word("work")));
+        entries.push(entry("value", Value::str(address)));
+        Some(Value::map(entries))
     })
 }
 
@@ -247,25 +269,17 @@ fn to_scim_emails(b: &mut Budget, args: &[Value], pos: usize) -> R {
 fn to_scim_addresses(b: &mut Budget, args: &[Value], pos: usize) -> R {
     scim_list("toScimAddresses", arg(args, 0), b, pos, |addr, primary| {
         let map = addr.as_map()?;
+        let field = |name: &str| map.get(name).filter(|v| !is_empty(v)).map(|v| (key(name), v.clone()));
+        // Entries in key order.
         let mut entries = Vec::with_capacity(7);
-        let kind = map
-            .get("type")
-            .filter(|t| !is_empty(t))
-            .cloned()
-            .unwrap_or_else(|| word("work"));
-        entries.push((key("type"), kind));
-        for field in [
-            "streetAddress",
-            "locality",
-            "region",
-            "postalCode",
-            "country",
-        ] {
-            if let Some(v) = map.get(field).filter(|v| !is_empty(v)) {
-                entries.push((key(field), v.clone()));
-            }
-        }
-        Some(with_primary(entries, primary))
+        entries.extend(field("country"));
+        entries.extend(field("locality"));
+        entries.extend(field("postalCode"));
+        entries.extend(primary_entry(primary));
+        entries.extend(field("region"));
+        entries.extend(field("streetAddress"));
+        entries.push(field("type").unwrap_or_else(|| entry("type", word("work"))));
+        Some(Value::map(entries))
     })
 }
 
@@ -282,17 +296,24 @@ fn scim_phone_type(jc_type: &str) -> &'static str {
 
 /// `toScimPhoneNumbers(phone)`: `[{value: phone.number, type, primary: true}]`.
 fn to_scim_phone_numbers(b: &mut Budget, args: &[Value], pos: usize) -> R {
-    scim_list(
-        "toScimPhoneNumbers",
-        arg(args, 0),
-        b,
-        pos,
-        |phone, primary| {
-            let map = phone.as_map()?;
-            let number = map.get("number").filter(|v| !is_empty(v))?.clone();
-            let kind = scim_phone_type(map.get("type").and_then(Value::as_str).unwrap_or(""));
-            let entries = vec![entry("value", number), entry("type", word(kind))];
-            Some(with_primary(entries, primary))
-        },
-    )
+    scim_list("toScimPhoneNumbers", arg(args, 0), b, pos, |phone, primary| {
+        let map = phone.as_map()?;
+        let number = map.get("number").filter(|v| !is_empty(v))?.clone();
+        let kind = scim_phone_type(map.get("type").and_then(Value::as_str).unwrap_or(""));
+        let mut entries = Vec::with_capacity(3);
+        entries.extend(primary_entry(primary));
+        entries.push(entry("type", word(kind)));
+        entries.push(entry("value", number));
+        Some(Value::map(entries))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TOP;
+
+    #[test]
+    fn top_level_attributes_are_listed_in_key_order() {
+        assert!(TOP.windows(2).all(|w| w[0].0.as_bytes() < w[1].0.as_bytes()));
+    }
 }

@@ -122,7 +122,10 @@ impl Mapped {
 
 /// Maps an already-built environment; the fast path under [`preview`].
 pub fn map_user(env: &[Value], table: &CompiledTable, is_create: bool) -> Mapped {
-    let mut builder = UserBuilder::default();
+    let mut builder = UserBuilder {
+        top: Vec::with_capacity(table.rows.len() + 2),
+        ..UserBuilder::default()
+    };
     let mut rows = Vec::with_capacity(table.rows.len());
     for row in &table.rows {
         let outcome = if row.applies == Applies::CreateOnly && !is_create {

@@ -108,24 +108,21 @@ impl Value {
     /// depth is one more than its deepest value.
     pub fn map(entries: impl IntoIterator<Item = (Arc<str>, Value)>) -> Value {
         let mut entries: Vec<(Arc<str>, Value)> = entries.into_iter().collect();
-        // Stable, so repeated keys stay in insertion order and the last can win.
-        entries.sort_by(|(a, _), (b, _)| a.as_bytes().cmp(b.as_bytes()));
-        let mut unique: Vec<(Arc<str>, Value)> = Vec::with_capacity(entries.len());
-        for (k, v) in entries {
-            match unique.last_mut() {
-                Some((last, slot)) if *last == k => *slot = v,
-                _ => unique.push((k, v)),
-            }
+        let key_order = |a: &(Arc<str>, Value), b: &(Arc<str>, Value)| a.0.as_bytes().cmp(b.0.as_bytes());
+        // Most maps are built in key order already; checking is cheaper than sorting.
+        if !entries.is_sorted_by(|a, b| key_order(a, b).is_lt()) {
+            // Stable, so repeated keys stay in insertion order and the last can win.
+            entries.sort_by(key_order);
+            dedup_keeping_last(&mut entries);
         }
-        let depth = 1 + unique.iter().map(|(_, v)| v.depth()).max().unwrap_or(0);
-        Value::Map(Arc::new(Map {
-            depth,
-            entries: unique,
-        }))
+        let depth = 1 + entries.iter().map(|(_, v)| v.depth()).max().unwrap_or(0);
+        Value::Map(Arc::new(Map { depth, entries }))
     }
 
+    /// The empty map, shared.
     pub fn empty_map() -> Value {
-        Value::map(Vec::new())
+        static EMPTY: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+        EMPTY.get_or_init(|| Value::map(Vec::new())).clone()
     }
 
     /// Nesting depth: 0 for scalars, 1 for a flat array or map.
@@ -247,6 +244,19 @@ impl Value {
             Value::Location(_) => J::Object(serde_json::Map::new()),
         }
     }
+}
+
+/// Removes all but the last of each run of equal keys in a sorted vector, in place.
+fn dedup_keeping_last(entries: &mut Vec<(Arc<str>, Value)>) {
+    let mut write = 0;
+    for read in 0..entries.len() {
+        let is_last_of_run = entries.get(read + 1).is_none_or(|next| next.0 != entries[read].0);
+        if is_last_of_run {
+            entries.swap(write, read);
+            write += 1;
+        }
+    }
+    entries.truncate(write);
 }
 
 fn from_json_at(json: &serde_json::Value, depth: u32) -> Value {
