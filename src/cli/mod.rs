@@ -2,6 +2,7 @@
 //! the core's public API; none holds business logic.
 
 mod expr;
+mod mapping;
 mod people;
 mod serve;
 mod token;
@@ -48,6 +49,9 @@ pub enum Command {
     Expr(expr::ExprArgs),
     /// Print the SCIM User a mapping table makes of a JumpCloud user.
     Map(expr::MapArgs),
+    /// The team's stored attribute-mapping table.
+    #[command(subcommand)]
+    Mapping(mapping::MappingCommand),
 }
 
 /// The data directory: `--data-dir`, else the platform's data directory.
@@ -75,5 +79,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::People(cmd) => runtime()?.block_on(people::run(&cli, cmd)),
         Command::Expr(args) => expr::run_expr(args),
         Command::Map(args) => expr::run_map(args),
+        Command::Mapping(cmd) => runtime()?.block_on(mapping::run(&cli, cmd)),
     }
 }

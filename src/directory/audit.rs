@@ -16,6 +16,7 @@ pub const GROUP_DELETE: &str = "group_delete_provision";
 pub const GROUP_LOOKUP: &str = "group_lookup_provision";
 pub const USER_JOIN: &str = "user_join";
 pub const INTEGRATION_REAUTH: &str = "idm_integration_reauth";
+pub const MAPPING_UPDATE: &str = "mapping_table_update";
 
 /// The resource an event is about.
 #[derive(Debug, Clone, Default)]

@@ -81,6 +81,16 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX events_time ON events(time);
     CREATE INDEX events_resource ON events(resource_id);
     "#,
+    // 2: the team's attribute-mapping table, one row per saved version (auditable).
+    r#"
+    CREATE TABLE mapping_tables (
+        version  INTEGER PRIMARY KEY AUTOINCREMENT,
+        body     TEXT NOT NULL,
+        saved_at TEXT NOT NULL,
+        actor    TEXT NOT NULL,
+        note     TEXT
+    );
+    "#,
 ];
 
 /// Brings the database up to the newest schema, one transaction per step.

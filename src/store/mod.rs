@@ -11,6 +11,7 @@ mod writer;
 
 pub mod events;
 pub mod groups;
+pub mod mappings;
 pub mod people;
 pub mod settings;
 pub mod sql_filter;
