@@ -11,6 +11,7 @@ use keybridge_scim::list::{list_response, ListQuery};
 use keybridge_scim::path::AttrPath;
 use keybridge_scim::projection::{parse_attribute_list, project};
 use keybridge_scim::schema::{ResourceType, CORE_GROUP};
+use keybridge_scim::ScimError;
 use serde_json::Value;
 
 use super::body::read_json;
@@ -69,6 +70,33 @@ impl Projection {
             .excluded
             .iter()
             .any(|p| is_members(p) && p.sub_attr.is_none())
+    }
+}
+
+/// Records a request the bridge refuses before it reaches the directory, and answers it.
+async fn reject(state: &AppState, actor: &Actor, event: &'static str, e: ScimError) -> Rejection {
+    state.directory.record_failure(event, actor, &e).await;
+    Rejection(e)
+}
+
+/// Reads a JSON body within the limits; a bad one is recorded as a failed `event`.
+async fn read_body(
+    state: &AppState,
+    actor: &Actor,
+    headers: &HeaderMap,
+    body: Body,
+    event: &'static str,
+) -> Result<Value, Rejection> {
+    match read_json(
+        headers,
+        body,
+        state.limits.max_body,
+        state.limits.max_json_depth,
+    )
+    .await
+    {
+        Ok(json) => Ok(json),
+        Err(e) => Err(reject(state, actor, event, e).await),
     }
 }
 
@@ -209,25 +237,12 @@ pub async fn create(
     body: Body,
 ) -> Result<Response, Rejection> {
     let projection = Projection::from_params(rt, &params)?;
-    let json = match read_json(
-        &headers,
-        body,
-        state.limits.max_body,
-        state.limits.max_json_depth,
-    )
-    .await
-    {
-        Ok(j) => j,
-        Err(e) => {
-            let event = if rt == ResourceType::User {
-                audit::USER_CREATE
-            } else {
-                audit::GROUP_CREATE
-            };
-            state.directory.record_failure(event, &actor, &e).await;
-            return Err(e.into());
-        }
+    let event = if rt == ResourceType::User {
+        audit::USER_CREATE
+    } else {
+        audit::GROUP_CREATE
     };
+    let json = read_body(&state, &actor, &headers, body, event).await?;
     let base = state.base_url(&headers, scheme_of(&state));
     let created = match rt {
         ResourceType::User => state.directory.create_user(&actor, json, &base).await?,
@@ -295,23 +310,7 @@ pub async fn replace(
     body: Body,
 ) -> Result<Response, Rejection> {
     let projection = Projection::from_params(rt, &params)?;
-    let json = match read_json(
-        &headers,
-        body,
-        state.limits.max_body,
-        state.limits.max_json_depth,
-    )
-    .await
-    {
-        Ok(j) => j,
-        Err(e) => {
-            state
-                .directory
-                .record_failure(event_for(rt, false), &actor, &e)
-                .await;
-            return Err(e.into());
-        }
-    };
+    let json = read_body(&state, &actor, &headers, body, event_for(rt, false)).await?;
     let base = state.base_url(&headers, scheme_of(&state));
     let pre = precondition(&headers);
     let doc = match rt {
@@ -341,23 +340,10 @@ pub async fn patch(
     body: Body,
 ) -> Result<Response, Rejection> {
     let projection = Projection::from_params(rt, &params)?;
-    let ops = match read_json(
-        &headers,
-        body,
-        state.limits.max_body,
-        state.limits.max_json_depth,
-    )
-    .await
-    .and_then(|json| keybridge_scim::patch::parse_patch(&json))
-    {
+    let json = read_body(&state, &actor, &headers, body, event_for(rt, false)).await?;
+    let ops = match keybridge_scim::patch::parse_patch(&json) {
         Ok(ops) => ops,
-        Err(e) => {
-            state
-                .directory
-                .record_failure(event_for(rt, false), &actor, &e)
-                .await;
-            return Err(e.into());
-        }
+        Err(e) => return Err(reject(&state, &actor, event_for(rt, false), e).await),
     };
     let base = state.base_url(&headers, scheme_of(&state));
     let pre = precondition(&headers);
@@ -414,16 +400,9 @@ pub async fn search_root(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let json = match read_json(
-        &headers,
-        body,
-        state.limits.max_body,
-        state.limits.max_json_depth,
-    )
-    .await
-    {
+    let json = match read_body(&state, &actor, &headers, body, audit::USER_LOOKUP).await {
         Ok(j) => j,
-        Err(e) => return reply::error(&e),
+        Err(e) => return e.into_response(),
     };
     let max = state.limits.max_results;
     let parsed: Vec<(ResourceType, Result<ListQuery, keybridge_scim::ScimError>)> =
@@ -444,12 +423,10 @@ pub async fn search_root(
         let e = parsed
             .into_iter()
             .find_map(|(_, q)| q.err())
-            .unwrap_or_else(|| keybridge_scim::ScimError::invalid_filter("bad search"));
-        state
-            .directory
-            .record_failure(audit::USER_LOOKUP, &actor, &e)
-            .await;
-        return reply::error(&e);
+            .unwrap_or_else(|| ScimError::invalid_filter("the search matches no resource type"));
+        return reject(&state, &actor, audit::USER_LOOKUP, e)
+            .await
+            .into_response();
     }
     let base = state.base_url(&headers, scheme_of(&state));
     let (start, count) = (

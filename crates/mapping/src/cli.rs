@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::expression::Expression;
 use crate::gojson;
-use crate::preview::{environment, map_user};
+use crate::preview::map_user;
 use crate::table::{default_table, CompiledTable, MappingTable};
 use crate::value::Value;
 
@@ -60,7 +60,7 @@ pub fn map_command(
         None => default_table(),
     };
     let compiled = CompiledTable::compile(&table).map_err(|e| e.to_string())?;
-    let env = environment(&jc_user, provider.as_ref());
+    let env = compiled.environment(&jc_user, provider.as_ref());
     let mapped = map_user(&env, &compiled, provider.is_none());
     let failures = mapped.failures();
     if !failures.is_empty() {

@@ -140,6 +140,67 @@ pub(crate) enum OpKind {
     Sequence(Vec<Op>),
 }
 
+impl Op {
+    /// Collects into `out` the fields of variable `slot` this operation reads, when it
+    /// reads that variable only as `variable.field`. Returns false when it uses the
+    /// variable any other way (`jcUser[k]`, `keys(jcUser)`, `$env`), so that every
+    /// field may matter.
+    pub(crate) fn fields_of(&self, slot: usize, out: &mut Vec<Arc<str>>) -> bool {
+        match &self.kind {
+            OpKind::Field { object, key, .. } if matches!(object.kind, OpKind::Env(s) if s == slot) =>
+            {
+                out.push(key.clone());
+                true
+            }
+            OpKind::Env(s) => *s != slot,
+            OpKind::EnvMap => false,
+            _ => self
+                .children()
+                .into_iter()
+                .all(|child| child.fields_of(slot, out)),
+        }
+    }
+
+    fn children(&self) -> Vec<&Op> {
+        match &self.kind {
+            OpKind::Const(_)
+            | OpKind::Env(_)
+            | OpKind::EnvMap
+            | OpKind::Local(_)
+            | OpKind::Element
+            | OpKind::ElementIndex
+            | OpKind::Accumulator => Vec::new(),
+            OpKind::Unary(_, a) | OpKind::MatchesConst(a, _) | OpKind::Chain(a) => vec![a],
+            OpKind::And(a, b)
+            | OpKind::Or(a, b)
+            | OpKind::Coalesce(a, b)
+            | OpKind::Binary(_, a, b)
+            | OpKind::Let(a, b) => vec![a, b],
+            OpKind::Conditional(a, b, c) => vec![a, b, c],
+            OpKind::Field { object, .. } => vec![object],
+            OpKind::Index { object, key, .. } => vec![object, key],
+            OpKind::Slice { object, from, to } => std::iter::once(&**object)
+                .chain(from.as_deref())
+                .chain(to.as_deref())
+                .collect(),
+            OpKind::Builtin { args, .. } | OpKind::Array(args) | OpKind::Sequence(args) => {
+                args.iter().collect()
+            }
+            OpKind::Method { object, args, .. } => std::iter::once(&**object).chain(args).collect(),
+            OpKind::Predicate {
+                collection,
+                body,
+                extra,
+                ..
+            } => std::iter::once(&**collection)
+                .chain(body.as_deref())
+                .chain(extra.as_deref())
+                .collect(),
+            OpKind::Map(pairs) => pairs.iter().flat_map(|(k, v)| [k, v]).collect(),
+        }
+    }
+}
+
 /// Compiles `node` (parsed from `source`) against the variable names `variables`.
 pub(crate) fn compile(node: &Node, source: &str, variables: &[Arc<str>]) -> Result<Op, ExprError> {
     let mut compiler = Compiler {

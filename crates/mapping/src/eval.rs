@@ -231,6 +231,19 @@ impl<'e> Machine<'e> {
         }
     }
 
+    /// The value of a variable, pointer or constant without evaluating (and cloning)
+    /// it; None for any other operation.
+    fn borrow<'a>(&'a self, op: &'a Op) -> Option<&'a Value> {
+        static NIL: Value = Value::Nil;
+        match &op.kind {
+            OpKind::Env(slot) => Some(self.env.get(*slot).unwrap_or(&NIL)),
+            OpKind::Local(i) => Some(self.locals.get(*i).unwrap_or(&NIL)),
+            OpKind::Element => Some(self.frame().map_or(&NIL, |f| &f.element)),
+            OpKind::Const(v) => Some(v),
+            _ => None,
+        }
+    }
+
     fn frame(&self) -> Option<&Frame> {
         self.frames.last()
     }
@@ -269,6 +282,14 @@ impl<'e> Machine<'e> {
                 optional,
             } => {
                 self.budget.step(op.pos)?;
+                // `jcUser.email`, `#.type`: read the field in place rather than cloning
+                // the whole record first.
+                if let Some(obj) = self.borrow(object) {
+                    if *optional && obj.is_nil() {
+                        return Ok(None);
+                    }
+                    return operators::fetch_field(obj, key, op.pos).map(Some);
+                }
                 let Some(obj) = self.eval_chain(object)? else {
                     return Ok(None);
                 };

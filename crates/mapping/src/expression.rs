@@ -49,6 +49,13 @@ impl Expression {
         &self.variables
     }
 
+    /// The fields of the `slot`-th variable the expression reads, when it reads that
+    /// variable only as `variable.field`; None when it may read any field.
+    pub fn fields_of(&self, slot: usize) -> Option<Vec<Arc<str>>> {
+        let mut out = Vec::new();
+        self.op.fields_of(slot, &mut out).then_some(out)
+    }
+
     /// Evaluates with `env[i]` as the value of the i-th variable, within the default
     /// [`Limits`].
     pub fn eval(&self, env: &[Value]) -> Result<Value, ExprError> {

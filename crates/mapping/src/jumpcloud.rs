@@ -92,16 +92,20 @@ impl Hasher for NameHasher {
 
 /// Every fixed name: its shared string and, for top-level attributes, its index in
 /// [`TOP`].
-fn names() -> &'static HashMap<&'static str, (Arc<str>, Option<usize>), BuildHasherDefault<NameHasher>> {
-    static NAMES: OnceLock<HashMap<&'static str, (Arc<str>, Option<usize>), BuildHasherDefault<NameHasher>>> =
-        OnceLock::new();
+fn names(
+) -> &'static HashMap<&'static str, (Arc<str>, Option<usize>), BuildHasherDefault<NameHasher>> {
+    static NAMES: OnceLock<
+        HashMap<&'static str, (Arc<str>, Option<usize>), BuildHasherDefault<NameHasher>>,
+    > = OnceLock::new();
     NAMES.get_or_init(|| {
         let mut names: HashMap<_, _, BuildHasherDefault<NameHasher>> = HashMap::default();
         let others = ADDRESS_FIELDS
             .iter()
             .chain(PHONE_FIELDS)
             .chain(ATTRIBUTE_FIELDS)
-            .chain(&["value", "primary", "_id", "work", "home", "mobile", "fax", "other", "schemas"])
+            .chain(&[
+                "value", "primary", "_id", "work", "home", "mobile", "fax", "other", "schemas",
+            ])
             .chain(&[crate::target::CORE_USER_SCHEMA]);
         for name in others {
             names.insert(*name, (Arc::from(*name), None));
@@ -123,7 +127,8 @@ pub(crate) fn key(name: &str) -> Arc<str> {
 
 /// The shared key of `TOP[i]`.
 fn top_key(i: usize) -> Arc<str> {
-    TOP.get(i).map_or_else(|| Arc::from(""), |(name, _)| key(name))
+    TOP.get(i)
+        .map_or_else(|| Arc::from(""), |(name, _)| key(name))
 }
 
 /// A string value for a fixed word, shared rather than allocated each time.
@@ -146,6 +151,45 @@ pub fn normalize_jc_user(json: serde_json::Value) -> Value {
 
 /// [`normalize_jc_user`] without taking ownership.
 pub fn normalize_jc_user_ref(json: &serde_json::Value) -> Value {
+    normalize_projected(json, None)
+}
+
+/// The attributes of `jcUser` a mapping table reads, so that a user can be normalised
+/// without building what no row looks at.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Projection {
+    /// Bit `i` set: `TOP[i]` is read.
+    top: u32,
+    /// Other (passed-through) attributes that are read.
+    others: Vec<String>,
+}
+
+impl Projection {
+    pub fn of(fields: &[Arc<str>]) -> Projection {
+        let mut p = Projection::default();
+        for field in fields {
+            match names().get(&**field) {
+                Some((_, Some(i))) => p.top |= 1 << i,
+                _ => {
+                    if !p.others.iter().any(|o| **o == **field) {
+                        p.others.push(field.to_string());
+                    }
+                }
+            }
+        }
+        p
+    }
+
+    fn wants_top(&self, i: usize) -> bool {
+        self.top & (1 << i) != 0
+    }
+}
+
+/// Normalises the attributes `projection` names (all of them for None).
+pub(crate) fn normalize_projected(
+    json: &serde_json::Value,
+    projection: Option<&Projection>,
+) -> Value {
     const NONE: Option<&serde_json::Value> = None;
     let empty = serde_json::Map::new();
     let obj = json.as_object().unwrap_or(&empty);
@@ -157,10 +201,16 @@ pub fn normalize_jc_user_ref(json: &serde_json::Value) -> Value {
         match names().get(k.as_str()) {
             Some((_, Some(i))) => slots[*i] = Some(v).filter(|v| !v.is_null()),
             _ if k == "_id" => api_id = Some(v).filter(|v| !v.is_null()),
-            _ => out.push((key(k), Value::from_json(v))),
+            _ if projection.is_none_or(|p| p.others.iter().any(|o| o == k)) => {
+                out.push((key(k), Value::from_json(v)))
+            }
+            _ => {}
         }
     }
     for (i, (_, shape)) in TOP.iter().enumerate() {
+        if projection.is_some_and(|p| !p.wants_top(i)) {
+            continue;
+        }
         let given = slots[i];
         let value = match shape {
             Shape::Id => api_id.or(given).map_or_else(empty_string, Value::from_json),
@@ -224,7 +274,13 @@ fn entry(name: &str, value: Value) -> (Arc<str>, Value) {
 /// Builds the SCIM multi-valued list from one record or an array of them; the first
 /// element is the primary one; elements `convert` skips are left out; nothing at all
 /// gives nil.
-fn scim_list(name: &str, v: &Value, b: &mut Budget, pos: usize, convert: fn(&Value, bool) -> Option<Value>) -> R {
+fn scim_list(
+    name: &str,
+    v: &Value,
+    b: &mut Budget,
+    pos: usize,
+    convert: fn(&Value, bool) -> Option<Value>,
+) -> R {
     let items: &[Value] = match v {
         Value::Nil => return Ok(Value::Nil),
         Value::Array(a) => &a.items,
@@ -269,7 +325,11 @@ fn to_scim_emails(b: &mut Budget, args: &[Value], pos: usize) -> R {
 fn to_scim_addresses(b: &mut Budget, args: &[Value], pos: usize) -> R {
     scim_list("toScimAddresses", arg(args, 0), b, pos, |addr, primary| {
         let map = addr.as_map()?;
-        let field = |name: &str| map.get(name).filter(|v| !is_empty(v)).map(|v| (key(name), v.clone()));
+        let field = |name: &str| {
+            map.get(name)
+                .filter(|v| !is_empty(v))
+                .map(|v| (key(name), v.clone()))
+        };
         // Entries in key order.
         let mut entries = Vec::with_capacity(7);
         entries.extend(field("country"));
@@ -296,24 +356,49 @@ fn scim_phone_type(jc_type: &str) -> &'static str {
 
 /// `toScimPhoneNumbers(phone)`: `[{value: phone.number, type, primary: true}]`.
 fn to_scim_phone_numbers(b: &mut Budget, args: &[Value], pos: usize) -> R {
-    scim_list("toScimPhoneNumbers", arg(args, 0), b, pos, |phone, primary| {
-        let map = phone.as_map()?;
-        let number = map.get("number").filter(|v| !is_empty(v))?.clone();
-        let kind = scim_phone_type(map.get("type").and_then(Value::as_str).unwrap_or(""));
-        let mut entries = Vec::with_capacity(3);
-        entries.extend(primary_entry(primary));
-        entries.push(entry("type", word(kind)));
-        entries.push(entry("value", number));
-        Some(Value::map(entries))
-    })
+    scim_list(
+        "toScimPhoneNumbers",
+        arg(args, 0),
+        b,
+        pos,
+        |phone, primary| {
+            let map = phone.as_map()?;
+            let number = map.get("number").filter(|v| !is_empty(v))?.clone();
+            let kind = scim_phone_type(map.get("type").and_then(Value::as_str).unwrap_or(""));
+            let mut entries = Vec::with_capacity(3);
+            entries.extend(primary_entry(primary));
+            entries.push(entry("type", word(kind)));
+            entries.push(entry("value", number));
+            Some(Value::map(entries))
+        },
+    )
 }
 
 #[cfg(test)]
 mod tests {
-    use super::TOP;
+    use super::{normalize_projected, Projection, TOP};
+    use std::sync::Arc;
 
     #[test]
     fn top_level_attributes_are_listed_in_key_order() {
-        assert!(TOP.windows(2).all(|w| w[0].0.as_bytes() < w[1].0.as_bytes()));
+        assert!(TOP
+            .windows(2)
+            .all(|w| w[0].0.as_bytes() < w[1].0.as_bytes()));
+        assert!(
+            TOP.len() <= 32,
+            "the projection keeps one bit per attribute"
+        );
+    }
+
+    #[test]
+    fn a_projection_normalises_only_the_attributes_read() {
+        let user = serde_json::json!({"_id": "1", "email": "e", "state": "ACTIVATED", "extra": 1, "more": 2});
+        let fields: Vec<Arc<str>> = ["id", "firstname", "extra"]
+            .into_iter()
+            .map(Arc::from)
+            .collect();
+        let v = normalize_projected(&user, Some(&Projection::of(&fields)));
+        let json = crate::gojson::to_json(&v).unwrap_or_default();
+        assert_eq!(json, r#"{"extra":1,"firstname":"","id":"1"}"#);
     }
 }

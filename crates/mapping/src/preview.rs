@@ -60,16 +60,17 @@ pub fn preview(
     table: &CompiledTable,
     is_create: bool,
 ) -> Preview {
-    let env = environment(jc_user, provider_user);
+    let env = table.environment(jc_user, provider_user);
     let mapped = map_user(&env, table, is_create);
     Preview {
         user: mapped.user.to_json(),
-        rows: mapped
+        rows: table
             .rows
-            .into_iter()
-            .map(|(row, target, result)| RowOutcome {
-                row,
-                target: target.to_string(),
+            .iter()
+            .zip(mapped.outcomes)
+            .map(|(row, result)| RowOutcome {
+                row: row.index,
+                target: row.display.to_string(),
                 result: match result {
                     Outcome::Set(v) => RowResult::Set { value: v.to_json() },
                     Outcome::Omitted => RowResult::Omitted,
@@ -101,19 +102,22 @@ pub(crate) enum Outcome {
     Failed(ExprError),
 }
 
-/// The SCIM User as a value, and each row's `(index, target, outcome)`.
-pub struct Mapped {
+/// The SCIM User as a value, and the outcome of each row of the table.
+pub struct Mapped<'t> {
     pub user: Value,
-    pub(crate) rows: Vec<(usize, Arc<str>, Outcome)>,
+    table: &'t CompiledTable,
+    outcomes: Vec<Outcome>,
 }
 
-impl Mapped {
+impl Mapped<'_> {
     /// The errors of failed rows, as `row N (target): error` lines.
     pub fn failures(&self) -> Vec<String> {
-        self.rows
+        self.table
+            .rows
             .iter()
-            .filter_map(|(i, target, o)| match o {
-                Outcome::Failed(e) => Some(format!("row {} ({target}): {e}", i + 1)),
+            .zip(&self.outcomes)
+            .filter_map(|(row, o)| match o {
+                Outcome::Failed(e) => Some(format!("row {} ({}): {e}", row.index + 1, row.display)),
                 _ => None,
             })
             .collect()
@@ -121,12 +125,12 @@ impl Mapped {
 }
 
 /// Maps an already-built environment; the fast path under [`preview`].
-pub fn map_user(env: &[Value], table: &CompiledTable, is_create: bool) -> Mapped {
+pub fn map_user<'t>(env: &[Value], table: &'t CompiledTable, is_create: bool) -> Mapped<'t> {
     let mut builder = UserBuilder {
         top: Vec::with_capacity(table.rows.len() + 2),
         ..UserBuilder::default()
     };
-    let mut rows = Vec::with_capacity(table.rows.len());
+    let mut outcomes = Vec::with_capacity(table.rows.len());
     for row in &table.rows {
         let outcome = if row.applies == Applies::CreateOnly && !is_create {
             Outcome::Skipped
@@ -140,11 +144,12 @@ pub fn map_user(env: &[Value], table: &CompiledTable, is_create: bool) -> Mapped
                 Err(e) => Outcome::Failed(e),
             }
         };
-        rows.push((row.index, row.display.clone(), outcome));
+        outcomes.push(outcome);
     }
     Mapped {
         user: builder.finish(),
-        rows,
+        table,
+        outcomes,
     }
 }
 

@@ -96,7 +96,11 @@ fn print(node: &Node, out: &mut String) {
         } => {
             print_object(object, out);
             let dotted = match &property.kind {
-                NodeKind::Str(name) if is_dottable(name) && !matches!(object.kind, NodeKind::Chain(_)) => Some(name),
+                NodeKind::Str(name)
+                    if is_dottable(name) && !matches!(object.kind, NodeKind::Chain(_)) =>
+                {
+                    Some(name)
+                }
                 _ => None,
             };
             if *optional {

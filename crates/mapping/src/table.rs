@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ExprError;
 use crate::expression::Expression;
-use crate::jumpcloud;
+use crate::jumpcloud::{self, Projection};
 use crate::target::Target;
 use crate::value::Value;
 
@@ -188,6 +188,8 @@ pub(crate) struct CompiledRow {
 #[derive(Debug)]
 pub struct CompiledTable {
     pub(crate) rows: Vec<CompiledRow>,
+    /// The `jcUser` attributes the rows read (None: any of them may be read).
+    projection: Option<Projection>,
 }
 
 impl CompiledTable {
@@ -243,10 +245,25 @@ impl CompiledTable {
             }
         }
         if errors.is_empty() {
-            Ok(CompiledTable { rows })
+            let projection = jc_user_fields(&rows).map(|fields| Projection::of(&fields));
+            Ok(CompiledTable { rows, projection })
         } else {
             Err(TableError::Rows(errors))
         }
+    }
+
+    /// `[jcUser, providerUser]` for this table: the JumpCloud user normalised, as far as
+    /// the rows read it, and the provider's current record (an empty map on create).
+    pub fn environment(
+        &self,
+        jc_user: &serde_json::Value,
+        provider_user: Option<&serde_json::Value>,
+    ) -> [Value; 2] {
+        let provider = provider_user.map_or_else(Value::empty_map, Value::from_json);
+        [
+            jumpcloud::normalize_projected(jc_user, self.projection.as_ref()),
+            provider,
+        ]
     }
 
     /// Evaluates one row's source. `Ok(None)` leaves the attribute out.
@@ -260,6 +277,23 @@ impl CompiledTable {
         };
         Ok((!value.is_nil()).then_some(value))
     }
+}
+
+/// The top-level `jcUser` attributes the rows read; None when some row may read any.
+fn jc_user_fields(rows: &[CompiledRow]) -> Option<Vec<Arc<str>>> {
+    let mut fields = Vec::new();
+    for row in rows {
+        match &row.source {
+            Source::Path(steps) => match steps.first() {
+                Some(PathStep::Key(k)) => fields.push(k.clone()),
+                _ => return None,
+            },
+            Source::CustomAttribute(_) => fields.push(Arc::from("attributes")),
+            Source::Expression(e) => fields.extend(e.fields_of(0)?),
+            Source::Constant(_) => {}
+        }
+    }
+    Some(fields)
 }
 
 fn source_error(message: impl Into<String>) -> RowError {

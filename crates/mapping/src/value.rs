@@ -108,7 +108,8 @@ impl Value {
     /// depth is one more than its deepest value.
     pub fn map(entries: impl IntoIterator<Item = (Arc<str>, Value)>) -> Value {
         let mut entries: Vec<(Arc<str>, Value)> = entries.into_iter().collect();
-        let key_order = |a: &(Arc<str>, Value), b: &(Arc<str>, Value)| a.0.as_bytes().cmp(b.0.as_bytes());
+        let key_order =
+            |a: &(Arc<str>, Value), b: &(Arc<str>, Value)| a.0.as_bytes().cmp(b.0.as_bytes());
         // Most maps are built in key order already; checking is cheaper than sorting.
         if !entries.is_sorted_by(|a, b| key_order(a, b).is_lt()) {
             // Stable, so repeated keys stay in insertion order and the last can win.
@@ -250,7 +251,9 @@ impl Value {
 fn dedup_keeping_last(entries: &mut Vec<(Arc<str>, Value)>) {
     let mut write = 0;
     for read in 0..entries.len() {
-        let is_last_of_run = entries.get(read + 1).is_none_or(|next| next.0 != entries[read].0);
+        let is_last_of_run = entries
+            .get(read + 1)
+            .is_none_or(|next| next.0 != entries[read].0);
         if is_last_of_run {
             entries.swap(write, read);
             write += 1;

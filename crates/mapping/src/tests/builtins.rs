@@ -31,17 +31,41 @@ fn predicate_builtins() {
         ("findLast([1, 2, 3, 4], # > 2)", "4"),
         ("findLastIndex([1, 2, 3, 4], # > 2)", "3"),
         ("findLastIndex([1], # > 5)", "-1"),
-        ("groupBy([1, 2, 3, 4], # % 2 == 0)", r#"{"false":[1,3],"true":[2,4]}"#),
-        ("groupBy(user.people, .age)['30'] | map(.name)", r#"["Bo","Cy"]"#),
-        ("sortBy(user.people, .name) | map(.name)", r#"["Al","Bo","Cy"]"#),
-        ("sortBy(user.people, .age, 'desc') | map(.name)", r#"["Bo","Cy","Al"]"#),
+        (
+            "groupBy([1, 2, 3, 4], # % 2 == 0)",
+            r#"{"false":[1,3],"true":[2,4]}"#,
+        ),
+        (
+            "groupBy(user.people, .age)['30'] | map(.name)",
+            r#"["Bo","Cy"]"#,
+        ),
+        (
+            "sortBy(user.people, .name) | map(.name)",
+            r#"["Al","Bo","Cy"]"#,
+        ),
+        (
+            "sortBy(user.people, .age, 'desc') | map(.name)",
+            r#"["Bo","Cy","Al"]"#,
+        ),
         ("sortBy(['bb', 'a', 'ccc'], len(#))", r#"["a","bb","ccc"]"#),
-        ("sortBy([1, 2], #, 'up')", "error: unknown order up, use asc or desc"),
+        (
+            "sortBy([1, 2], #, 'up')",
+            "error: unknown order up, use asc or desc",
+        ),
         ("reduce(1..4, #acc + #)", "10"),
         ("reduce(1..4, #acc + #, 10)", "20"),
-        ("reduce(['a', 'b'], #acc + # + string(#index), '')", "\"a0b1\""),
-        ("reduce([], #acc)", "error: reduce of empty array with no initial value"),
-        ("filter([1, 2], 'yes')", "error: predicate must return a bool, not string"),
+        (
+            "reduce(['a', 'b'], #acc + # + string(#index), '')",
+            "\"a0b1\"",
+        ),
+        (
+            "reduce([], #acc)",
+            "error: reduce of empty array with no initial value",
+        ),
+        (
+            "filter([1, 2], 'yes')",
+            "error: predicate must return a bool, not string",
+        ),
         ("count([1])", "error: predicate must return a bool, not int"),
         ("map(5, #)", "error: invalid argument for map (type int)"),
     ]);
@@ -69,15 +93,33 @@ fn string_builtins() {
         ("trimSuffix('HelloWorld', 'World')", "\"Hello\""),
         ("upper('hello')", "\"HELLO\""),
         ("lower('HÉLLO')", "\"héllo\""),
-        ("split('apple,orange,grape', ',')", r#"["apple","orange","grape"]"#),
-        ("split('apple,orange,grape', ',', 2)", r#"["apple","orange,grape"]"#),
+        (
+            "split('apple,orange,grape', ',')",
+            r#"["apple","orange","grape"]"#,
+        ),
+        (
+            "split('apple,orange,grape', ',', 2)",
+            r#"["apple","orange,grape"]"#,
+        ),
         ("split('abc', '')", r#"["a","b","c"]"#),
         ("split('a,b', ',', 0)", "[]"),
-        ("splitAfter('apple,orange,grape', ',')", r#"["apple,","orange,","grape"]"#),
-        ("splitAfter('apple,orange,grape', ',', 2)", r#"["apple,","orange,grape"]"#),
-        ("replace('Hello World', 'World', 'Universe')", "\"Hello Universe\""),
+        (
+            "splitAfter('apple,orange,grape', ',')",
+            r#"["apple,","orange,","grape"]"#,
+        ),
+        (
+            "splitAfter('apple,orange,grape', ',', 2)",
+            r#"["apple,","orange,grape"]"#,
+        ),
+        (
+            "replace('Hello World', 'World', 'Universe')",
+            "\"Hello Universe\"",
+        ),
         ("repeat('Hi', 3)", "\"HiHiHi\""),
-        ("repeat('Hi', -1)", "error: invalid argument for repeat (expected positive integer, got -1)"),
+        (
+            "repeat('Hi', -1)",
+            "error: invalid argument for repeat (expected positive integer, got -1)",
+        ),
         ("indexOf('apple pie', 'pie')", "6"),
         ("indexOf('apple', 'x')", "-1"),
         ("indexOf('héllo', 'l')", "2"),
@@ -97,7 +139,10 @@ fn number_builtins() {
         ("min(5, 7)", "5"),
         ("min([4, [2, 8]])", "2"),
         ("max([])", "null"),
-        ("max('a', 1)", "error: invalid argument for max (type string)"),
+        (
+            "max('a', 1)",
+            "error: invalid argument for max (type string)",
+        ),
         ("abs(-5)", "5"),
         ("abs(-1.5)", "1.5"),
         ("type(abs(-5))", "\"int\""),
@@ -120,13 +165,22 @@ fn array_builtins() {
     check(&[
         ("concat([1, 2], [3, 4])", "[1,2,3,4]"),
         ("concat([1], [2], [3])", "[1,2,3]"),
-        ("concat([1], 2)", "error: invalid argument for concat (type int)"),
+        (
+            "concat([1], 2)",
+            "error: invalid argument for concat (type int)",
+        ),
         ("flatten([1, 2, [3, [4]]])", "[1,2,3,4]"),
         ("uniq([1, 2, 3, 2, 1])", "[1,2,3]"),
         ("uniq(['a', 'a', [1], [1]])", r#"["a",[1]]"#),
-        ("join(['apple', 'orange', 'grape'], ',')", "\"apple,orange,grape\""),
+        (
+            "join(['apple', 'orange', 'grape'], ',')",
+            "\"apple,orange,grape\"",
+        ),
         ("join(['apple', 'orange', 'grape'])", "\"appleorangegrape\""),
-        ("join([1, 2])", "error: invalid argument for join (type int)"),
+        (
+            "join([1, 2])",
+            "error: invalid argument for join (type int)",
+        ),
         ("first([1, 2, 3])", "1"),
         ("first([])", "null"),
         ("first(nil)", "null"),
@@ -148,8 +202,14 @@ fn map_builtins() {
     check(&[
         ("keys({name: 'John', age: 30})", r#"["age","name"]"#),
         ("values({name: 'John', age: 30})", r#"[30,"John"]"#),
-        ("toPairs({name: 'John', age: 30})", r#"[["age",30],["name","John"]]"#),
-        ("fromPairs([['name', 'John'], ['age', 30]])", r#"{"age":30,"name":"John"}"#),
+        (
+            "toPairs({name: 'John', age: 30})",
+            r#"[["age",30],["name","John"]]"#,
+        ),
+        (
+            "fromPairs([['name', 'John'], ['age', 30]])",
+            r#"{"age":30,"name":"John"}"#,
+        ),
         ("fromPairs([['a']])", "error: invalid pair [a]"),
         ("keys(1)", "error: invalid argument for keys (type int)"),
     ]);
@@ -178,14 +238,26 @@ fn conversion_builtins() {
         ("string(nil)", "\"\\u003cnil\\u003e\""),
         ("string([1, 'a', true])", "\"[1 a true]\""),
         ("string({b: 1, a: [2]})", "\"map[a:[2] b:1]\""),
-        ("toJSON({b: 1, a: [2, 'x']})", r#""{\n  \"a\": [\n    2,\n    \"x\"\n  ],\n  \"b\": 1\n}""#),
+        (
+            "toJSON({b: 1, a: [2, 'x']})",
+            r#""{\n  \"a\": [\n    2,\n    \"x\"\n  ],\n  \"b\": 1\n}""#,
+        ),
         ("toJSON([])", r#""[]""#),
-        ("fromJSON('{\"name\": \"John\", \"age\": 30}')", r#"{"age":30,"name":"John"}"#),
+        (
+            "fromJSON('{\"name\": \"John\", \"age\": 30}')",
+            r#"{"age":30,"name":"John"}"#,
+        ),
         ("type(fromJSON('30'))", "\"float\""),
-        ("fromJSON('{')", "error: EOF while parsing an object at line 1 column 1"),
+        (
+            "fromJSON('{')",
+            "error: EOF while parsing an object at line 1 column 1",
+        ),
         ("toBase64('Hello World')", "\"SGVsbG8gV29ybGQ=\""),
         ("fromBase64('SGVsbG8gV29ybGQ=')", "\"Hello World\""),
-        ("fromBase64('SGVsbG8')", "error: illegal base64 data at input byte 4"),
+        (
+            "fromBase64('SGVsbG8')",
+            "error: illegal base64 data at input byte 4",
+        ),
         ("toBase64('a') + toBase64('ab')", "\"YQ==YWI=\""),
     ]);
 }
@@ -210,10 +282,19 @@ fn len_and_get() {
 #[test]
 fn unknown_functions_and_argument_counts_are_compile_errors() {
     check(&[
-        ("notNullorEmpty(x)", "error: unknown func notNullorEmpty (did you mean notNullOrEmpty?)"),
+        (
+            "notNullorEmpty(x)",
+            "error: unknown func notNullorEmpty (did you mean notNullOrEmpty?)",
+        ),
         ("frobnicate(1)", "error: unknown func frobnicate"),
-        ("upper('a', 'b')", "error: invalid number of arguments for upper (expected 1, got 2)"),
-        ("trim()", "error: invalid number of arguments for trim (expected 1 to 2, got 0)"),
+        (
+            "upper('a', 'b')",
+            "error: invalid number of arguments for upper (expected 1, got 2)",
+        ),
+        (
+            "trim()",
+            "error: invalid number of arguments for trim (expected 1 to 2, got 0)",
+        ),
         ("filter([1])", "error: expected at least 2 arguments"),
         ("jcuser", "error: unknown name jcuser (did you mean user?)"),
         ("nothing_like_it", "error: unknown name nothing_like_it"),

@@ -29,14 +29,20 @@ fn display_name_is_first_and_last_name() {
 
 #[test]
 fn display_name_without_a_last_name_is_the_first_name() {
-    assert_eq!(scim(with(ada(), "lastname", json!("")), None)["displayName"], "Ada");
+    assert_eq!(
+        scim(with(ada(), "lastname", json!("")), None)["displayName"],
+        "Ada"
+    );
     let no_last = json!({"_id": "1", "email": "a@b.c", "firstname": "Ada"});
     assert_eq!(scim(no_last, None)["displayName"], "Ada");
 }
 
 #[test]
 fn display_name_prefers_jumpcloud_display_name() {
-    assert_eq!(scim(with(ada(), "displayname", json!("Countess")), None)["displayName"], "Countess");
+    assert_eq!(
+        scim(with(ada(), "displayname", json!("Countess")), None)["displayName"],
+        "Countess"
+    );
 }
 
 #[test]
@@ -59,7 +65,10 @@ fn without_a_work_address_the_first_address_is_used() {
         "addresses",
         json!([{"type": "home", "locality": "London"}, {"type": "other", "locality": "Bath"}]),
     );
-    assert_eq!(scim(user, None)["addresses"], json!([{"type": "home", "locality": "London", "primary": true}]));
+    assert_eq!(
+        scim(user, None)["addresses"],
+        json!([{"type": "home", "locality": "London", "primary": true}])
+    );
 }
 
 #[test]
@@ -75,10 +84,24 @@ fn phone_types_are_mapped_and_work_phones_preferred() {
         "phoneNumbers",
         json!([{"type": "home", "number": "1"}, {"type": "work", "number": "2"}]),
     );
-    assert_eq!(scim(user, None)["phoneNumbers"], json!([{"value": "2", "type": "work", "primary": true}]));
-    let user = with(ada(), "phoneNumbers", json!([{"type": "work_fax", "number": "3"}]));
-    assert_eq!(scim(user, None)["phoneNumbers"], json!([{"value": "3", "type": "fax", "primary": true}]));
-    let user = with(ada(), "phoneNumbers", json!([{"type": "work_mobile", "number": "4"}]));
+    assert_eq!(
+        scim(user, None)["phoneNumbers"],
+        json!([{"value": "2", "type": "work", "primary": true}])
+    );
+    let user = with(
+        ada(),
+        "phoneNumbers",
+        json!([{"type": "work_fax", "number": "3"}]),
+    );
+    assert_eq!(
+        scim(user, None)["phoneNumbers"],
+        json!([{"value": "3", "type": "fax", "primary": true}])
+    );
+    let user = with(
+        ada(),
+        "phoneNumbers",
+        json!([{"type": "work_mobile", "number": "4"}]),
+    );
     assert_eq!(scim(user, None)["phoneNumbers"][0]["type"], "mobile");
     assert!(scim(ada(), None).get("phoneNumbers").is_none());
 }
@@ -102,7 +125,10 @@ fn locale_and_language_owned_by_the_provider_are_kept() {
 #[test]
 fn external_id_defaults_to_the_jumpcloud_id() {
     assert_eq!(scim(ada(), None)["externalId"], "5f1");
-    assert_eq!(scim(ada(), Some(json!({"externalId": ""})))["externalId"], "5f1");
+    assert_eq!(
+        scim(ada(), Some(json!({"externalId": ""})))["externalId"],
+        "5f1"
+    );
 }
 
 #[test]
@@ -138,8 +164,13 @@ fn the_whole_user_for_a_typical_person() {
 #[test]
 fn without_enterprise_attributes_only_the_core_schema_is_listed() {
     let user = scim(ada(), None);
-    assert_eq!(user["schemas"], json!(["urn:ietf:params:scim:schemas:core:2.0:User"]));
-    assert!(user.get("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User").is_none());
+    assert_eq!(
+        user["schemas"],
+        json!(["urn:ietf:params:scim:schemas:core:2.0:User"])
+    );
+    assert!(user
+        .get("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User")
+        .is_none());
 }
 
 #[test]
@@ -156,7 +187,12 @@ fn every_row_reports_its_outcome() {
     let p = preview(&ada(), None, &table, true);
     assert_eq!(p.rows.len(), 16);
     assert_eq!(p.rows[0].target, "userName");
-    assert_eq!(p.rows[0].result, RowResult::Set { value: json!("ada@example.com") });
+    assert_eq!(
+        p.rows[0].result,
+        RowResult::Set {
+            value: json!("ada@example.com")
+        }
+    );
     assert_eq!(p.rows[1].target, "$enterpriseUser.organization");
     assert_eq!(p.rows[1].result, RowResult::Omitted);
     let as_json = serde_json::to_value(&p).expect("a preview serialises");

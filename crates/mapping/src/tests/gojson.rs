@@ -55,8 +55,12 @@ fn strings_are_escaped_like_go_including_html_characters() {
 
 #[test]
 fn maps_print_with_sorted_keys_and_go_indentation() {
-    let v = Value::from_json(&serde_json::json!({"b": [1, {"d": null, "c": true}], "a": {}, "e": []}));
-    assert_eq!(to_json(&v).as_deref(), Ok(r#"{"a":{},"b":[1,{"c":true,"d":null}],"e":[]}"#));
+    let v =
+        Value::from_json(&serde_json::json!({"b": [1, {"d": null, "c": true}], "a": {}, "e": []}));
+    assert_eq!(
+        to_json(&v).as_deref(),
+        Ok(r#"{"a":{},"b":[1,{"c":true,"d":null}],"e":[]}"#)
+    );
     assert_eq!(
         to_json_indent(&v, "  ").as_deref(),
         Ok("{\n  \"a\": {},\n  \"b\": [\n    1,\n    {\n      \"c\": true,\n      \"d\": null\n    }\n  ],\n  \"e\": []\n}")
@@ -65,6 +69,12 @@ fn maps_print_with_sorted_keys_and_go_indentation() {
 
 #[test]
 fn non_finite_floats_are_refused() {
-    assert_eq!(to_json(&Value::Float(f64::NAN)), Err("json: unsupported value: NaN".to_string()));
-    assert_eq!(to_json(&Value::Float(f64::NEG_INFINITY)), Err("json: unsupported value: -Inf".to_string()));
+    assert_eq!(
+        to_json(&Value::Float(f64::NAN)),
+        Err("json: unsupported value: NaN".to_string())
+    );
+    assert_eq!(
+        to_json(&Value::Float(f64::NEG_INFINITY)),
+        Err("json: unsupported value: -Inf".to_string())
+    );
 }

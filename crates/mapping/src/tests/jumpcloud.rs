@@ -21,11 +21,32 @@ fn jc_user_takes_its_id_from_the_api_id() {
 #[test]
 fn unset_strings_read_as_empty_and_unset_arrays_as_empty_arrays() {
     let user = json!({"_id": "1", "firstname": "Ada", "lastname": null});
-    assert_eq!(eval_with("jcUser.firstname + ' ' + jcUser.lastname", user.clone()), "\"Ada \"");
-    assert_eq!(eval_with("[jcUser.middlename, jcUser.displayname, jcUser.manager]", user.clone()), r#"["","",""]"#);
-    assert_eq!(eval_with("[jcUser.addresses, jcUser.phoneNumbers, jcUser.attributes]", user.clone()), "[[],[],[]]");
-    assert_eq!(eval_with("[jcUser.activated, jcUser.suspended]", user.clone()), "[false,false]");
-    assert_eq!(eval_with("find(jcUser.addresses, .type == 'work')", user), "null");
+    assert_eq!(
+        eval_with("jcUser.firstname + ' ' + jcUser.lastname", user.clone()),
+        "\"Ada \""
+    );
+    assert_eq!(
+        eval_with(
+            "[jcUser.middlename, jcUser.displayname, jcUser.manager]",
+            user.clone()
+        ),
+        r#"["","",""]"#
+    );
+    assert_eq!(
+        eval_with(
+            "[jcUser.addresses, jcUser.phoneNumbers, jcUser.attributes]",
+            user.clone()
+        ),
+        "[[],[],[]]"
+    );
+    assert_eq!(
+        eval_with("[jcUser.activated, jcUser.suspended]", user.clone()),
+        "[false,false]"
+    );
+    assert_eq!(
+        eval_with("find(jcUser.addresses, .type == 'work')", user),
+        "null"
+    );
 }
 
 #[test]
@@ -35,14 +56,20 @@ fn addresses_and_phone_numbers_get_all_their_fields() {
         eval_with("jcUser.addresses[0]", user.clone()),
         r#"{"country":"","extendedAddress":"","locality":"Paris","poBox":"","postalCode":"","region":"","streetAddress":"","type":"work"}"#
     );
-    assert_eq!(eval_with("jcUser.phoneNumbers[0]", user), r#"{"number":"1","type":""}"#);
+    assert_eq!(
+        eval_with("jcUser.phoneNumbers[0]", user),
+        r#"{"number":"1","type":""}"#
+    );
 }
 
 #[test]
 fn other_attributes_pass_through() {
     let user = json!({"account_locked": true, "attributes": [{"name": "badge", "value": 7}]});
     assert_eq!(eval_with("jcUser.account_locked", user.clone()), "true");
-    assert_eq!(eval_with("find(jcUser.attributes, .name == 'badge').value", user), "7");
+    assert_eq!(
+        eval_with("find(jcUser.attributes, .name == 'badge').value", user),
+        "7"
+    );
 }
 
 #[test]
@@ -70,7 +97,10 @@ fn to_scim_emails() {
         eval_with("toScimEmails(jcUser.email)", json!({"email": "a@b.c"})),
         r#"[{"primary":true,"type":"work","value":"a@b.c"}]"#
     );
-    assert_eq!(eval_with("toScimEmails(1)", json!({})), "error: invalid argument for toScimEmails (type int)");
+    assert_eq!(
+        eval_with("toScimEmails(1)", json!({})),
+        "error: invalid argument for toScimEmails (type int)"
+    );
 }
 
 #[test]

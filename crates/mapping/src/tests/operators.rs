@@ -42,7 +42,11 @@ fn modulo_is_integer_only() {
 
 #[test]
 fn exponent_gives_a_float() {
-    check(&[("2 ** 10", "1024"), ("type(2 ** 2)", "\"float\""), ("4 ^ 0.5", "2")]);
+    check(&[
+        ("2 ** 10", "1024"),
+        ("type(2 ** 2)", "\"float\""),
+        ("4 ^ 0.5", "2"),
+    ]);
 }
 
 #[test]
@@ -52,7 +56,10 @@ fn plus_joins_two_strings_or_adds_two_numbers() {
         ("'a' + 1", "error: invalid operation: string + int"),
         ("1 + 'a'", "error: invalid operation: int + string"),
         ("'a' + nil", "error: invalid operation: string + <nil>"),
-        ("[1] + [2]", "error: invalid operation: []interface {} + []interface {}"),
+        (
+            "[1] + [2]",
+            "error: invalid operation: []interface {} + []interface {}",
+        ),
     ]);
 }
 
@@ -95,12 +102,30 @@ fn logic_has_no_truthiness() {
         ("!true", "false"),
         ("false and 1", "false"),
         ("true or 1", "true"),
-        ("1 and true", "error: invalid operation: and on int (expected bool)"),
-        ("true and 'x'", "error: invalid operation: and on string (expected bool)"),
-        ("false or nil", "error: invalid operation: or on <nil> (expected bool)"),
-        ("not 'x'", "error: invalid operation: not on string (expected bool)"),
-        ("'x' ? 1 : 2", "error: non-bool expression (type string) used as condition"),
-        ("if 1 { 2 } else { 3 }", "error: non-bool expression (type int) used as condition"),
+        (
+            "1 and true",
+            "error: invalid operation: and on int (expected bool)",
+        ),
+        (
+            "true and 'x'",
+            "error: invalid operation: and on string (expected bool)",
+        ),
+        (
+            "false or nil",
+            "error: invalid operation: or on <nil> (expected bool)",
+        ),
+        (
+            "not 'x'",
+            "error: invalid operation: not on string (expected bool)",
+        ),
+        (
+            "'x' ? 1 : 2",
+            "error: non-bool expression (type string) used as condition",
+        ),
+        (
+            "if 1 { 2 } else { 3 }",
+            "error: non-bool expression (type int) used as condition",
+        ),
     ]);
 }
 
@@ -129,8 +154,14 @@ fn string_operators() {
         ("'ABC' matches '(?i)^abc$'", "true"),
         ("user.name matches '^A'", "true"),
         ("'abc' matches ('^' + 'a')", "true"),
-        ("'abc' contains 1", "error: invalid operation: string contains int"),
-        ("1 matches 'a'", "error: invalid operation: int matches string"),
+        (
+            "'abc' contains 1",
+            "error: invalid operation: string contains int",
+        ),
+        (
+            "1 matches 'a'",
+            "error: invalid operation: int matches string",
+        ),
     ]);
 }
 
@@ -161,12 +192,21 @@ fn member_access_index_and_missing_keys() {
         ("user.tags[-1]", "\"c\""),
         ("user.tags[-3]", "\"a\""),
         ("user.tags[1.0]", "\"b\""),
-        ("user.tags[3]", "error: index out of range: 3 (array length is 3)"),
-        ("user.tags[-4]", "error: index out of range: -1 (array length is 3)"),
+        (
+            "user.tags[3]",
+            "error: index out of range: 3 (array length is 3)",
+        ),
+        (
+            "user.tags[-4]",
+            "error: index out of range: -1 (array length is 3)",
+        ),
         ("'héllo'[1]", "\"é\""),
         ("user.nothing.city", "error: cannot fetch city from <nil>"),
         ("user.name.first", "error: cannot fetch first from string"),
-        ("user.tags.first", "error: cannot fetch first from []interface {}"),
+        (
+            "user.tags.first",
+            "error: cannot fetch first from []interface {}",
+        ),
         ("x.y", "error: cannot fetch y from int"),
     ]);
 }

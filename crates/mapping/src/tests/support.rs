@@ -41,5 +41,10 @@ pub fn check(cases: &[(&str, &str)]) {
             (got != *want).then(|| format!("{src}\n    want {want}\n    got  {got}"))
         })
         .collect();
-    assert!(failures.is_empty(), "{} case(s) failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} case(s) failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

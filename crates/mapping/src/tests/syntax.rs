@@ -15,7 +15,10 @@ fn integer_literals_in_every_base() {
         ("0", "0"),
         ("type(42)", "\"int\""),
         ("9223372036854775807", "9223372036854775807"),
-        ("9223372036854775808", "error: invalid integer literal: 9223372036854775808"),
+        (
+            "9223372036854775808",
+            "error: invalid integer literal: 9223372036854775808",
+        ),
     ]);
 }
 
@@ -53,7 +56,10 @@ fn array_and_map_literals() {
         ("[1, 2]", "[1,2]"),
         ("[]", "[]"),
         ("[1, 2,]", "[1,2]"),
-        ("{a: 1, \"b\": 2, ('c' + 'd'): 3}", r#"{"a":1,"b":2,"cd":3}"#),
+        (
+            "{a: 1, \"b\": 2, ('c' + 'd'): 3}",
+            r#"{"a":1,"b":2,"cd":3}"#,
+        ),
         ("{1: 'one'}", r#"{"1":"one"}"#),
         ("{}", "{}"),
         ("{a: 1,}", r#"{"a":1}"#),
@@ -64,17 +70,33 @@ fn array_and_map_literals() {
 
 #[test]
 fn comments_are_ignored() {
-    check(&[("1 /* one */ + // plus\n 2", "3"), ("// only a comment\n7", "7")]);
+    check(&[
+        ("1 /* one */ + // plus\n 2", "3"),
+        ("// only a comment\n7", "7"),
+    ]);
 }
 
 #[test]
 fn keywords_are_whole_words_only() {
-    let names = ["orders", "notable", "index", "iffy", "elsewhere", "letter", "andrew", "inner", "matchesX"];
+    let names = [
+        "orders",
+        "notable",
+        "index",
+        "iffy",
+        "elsewhere",
+        "letter",
+        "andrew",
+        "inner",
+        "matchesX",
+    ];
     let src = names.join(" + ");
     let e = Expression::compile(&src, &names).expect("names that start with keywords are names");
     let env: Vec<crate::Value> = names.iter().map(|_| crate::Value::Int(1)).collect();
     assert_eq!(e.eval(&env).map(|v| v == crate::Value::Int(9)), Ok(true));
-    check(&[("notNullOrEmpty('x')", "true"), ("notNullOrEmpty('')", "false")]);
+    check(&[
+        ("notNullOrEmpty('x')", "true"),
+        ("notNullOrEmpty('')", "false"),
+    ]);
 }
 
 #[test]
@@ -108,7 +130,10 @@ fn precedence_from_loosest_to_tightest() {
         // + - < unary not: `not` binds tighter than `==`
         ("not true == false", "true"),
         // unary not < * / %: `not 1 * 2` is `not (1 * 2)`
-        ("not 1 * 2", "error: invalid operation: not on int (expected bool)"),
+        (
+            "not 1 * 2",
+            "error: invalid operation: not on int (expected bool)",
+        ),
         ("1 + 2 * 3", "7"),
         ("(1 + 2) * 3", "9"),
         ("10 - 2 - 3", "5"),
@@ -180,19 +205,29 @@ fn let_if_and_sequences() {
     check(&[
         ("let a = 2; let b = 3; a * b", "6"),
         ("let x = 1; x", "1"),
-        ("let name = user.name | lower(); 'Hello, ' + name", "\"Hello, ada\""),
+        (
+            "let name = user.name | lower(); 'Hello, ' + name",
+            "\"Hello, ada\"",
+        ),
         ("1; 2; 3", "3"),
         ("(1; 2)", "2"),
         ("1; 2;", "2"),
         ("if x > 3 { 'big' } else { 'small' }", "\"big\""),
-        ("if x > 9 { 'big' } else if x > 4 { 'medium' } else { 'small' }", "\"medium\""),
+        (
+            "if x > 9 { 'big' } else if x > 4 { 'medium' } else { 'small' }",
+            "\"medium\"",
+        ),
         ("if false { 1 } else { let y = 2; y * 2 }", "4"),
     ]);
 }
 
 #[test]
 fn env_variable_holds_all_variables() {
-    check(&[("$env.x", "5"), ("'x' in $env", "true"), ("$env['user'].name", "\"Ada\"")]);
+    check(&[
+        ("$env.x", "5"),
+        ("'x' in $env", "true"),
+        ("$env['user'].name", "\"Ada\""),
+    ]);
 }
 
 #[test]
@@ -201,27 +236,43 @@ fn predicates_with_element_index_and_shorthand() {
         ("map(user.tags, #index)", "[0,1,2]"),
         ("map(user.people, .name)", r#"["Bo","Al","Cy"]"#),
         ("map(user.people, #.age)", "[30,25,30]"),
-        ("filter(user.people, { .age > 26 }) | map(.name)", r#"["Bo","Cy"]"#),
+        (
+            "filter(user.people, { .age > 26 }) | map(.name)",
+            r#"["Bo","Cy"]"#,
+        ),
         ("map([1, 2], { let y = # * 2; y + 1 })", "[3,5]"),
         ("map([[1, 2], [3]], len(filter(#, # > 1)))", "[1,1]"),
-        ("map([[1, 2], [3]], { let outer = #; map(#, # + len(outer)) })", "[[3,4],[4]]"),
+        (
+            "map([[1, 2], [3]], { let outer = #; map(#, # + len(outer)) })",
+            "[[3,4],[4]]",
+        ),
     ]);
 }
 
 #[test]
 fn pointers_outside_predicates_are_refused() {
-    check(&[("#", "error: unexpected token Operator(\"#\")"), ("map([1], #foo)", "error: unknown pointer #foo")]);
+    check(&[
+        ("#", "error: unexpected token Operator(\"#\")"),
+        ("map([1], #foo)", "error: unknown pointer #foo"),
+    ]);
 }
 
 #[test]
 fn predicates_must_be_wrapped_to_hold_sequences() {
-    check(&[("map([1], # ; 2)", "error: wrap predicate with brackets { and }")]);
+    check(&[(
+        "map([1], # ; 2)",
+        "error: wrap predicate with brackets { and }",
+    )]);
 }
 
 #[test]
 fn deep_nesting_is_refused_not_overflowing() {
     let deep = format!("{}1{}", "(".repeat(500), ")".repeat(500));
-    assert!(run(&deep).starts_with("error: expression is nested too deeply"), "{}", run(&deep));
+    assert!(
+        run(&deep).starts_with("error: expression is nested too deeply"),
+        "{}",
+        run(&deep)
+    );
     let long_chain = vec!["1"; 2000].join(" + ");
     assert!(run(&long_chain).starts_with("error: expression is nested too deeply"));
     let members = format!("user{}", ".a".repeat(1000));

@@ -4,14 +4,20 @@
 use serde_json::json;
 
 use crate::table::Column;
-use crate::{expr_command, map_command, preview, Applies, CompiledTable, MappingTable, RowResult, TableError};
+use crate::{
+    expr_command, map_command, preview, Applies, CompiledTable, MappingTable, RowResult, TableError,
+};
 
 fn table(rows: serde_json::Value) -> MappingTable {
     MappingTable::from_json(&rows.to_string()).expect("a well-formed table")
 }
 
 fn errors_of(rows: serde_json::Value) -> Vec<(usize, Column, String)> {
-    table(rows).validate().into_iter().map(|e| (e.row, e.column, e.to_string())).collect()
+    table(rows)
+        .validate()
+        .into_iter()
+        .map(|e| (e.row, e.column, e.to_string()))
+        .collect()
 }
 
 #[test]
@@ -27,8 +33,12 @@ fn a_table_reads_from_an_object_or_a_bare_array_of_rows() {
 
 #[test]
 fn malformed_table_json_is_reported() {
-    let err = MappingTable::from_json("{\"rows\": [{\"kind\": \"magic\"}]}").expect_err("unknown kind");
-    assert!(matches!(err, TableError::Format(ref m) if m.contains("magic")), "{err}");
+    let err =
+        MappingTable::from_json("{\"rows\": [{\"kind\": \"magic\"}]}").expect_err("unknown kind");
+    assert!(
+        matches!(err, TableError::Format(ref m) if m.contains("magic")),
+        "{err}"
+    );
 }
 
 #[test]
@@ -66,11 +76,27 @@ fn validation_reports_every_bad_row_with_its_column() {
         ]
     );
     assert_eq!(errors[0].2, "row 1 (source): unexpected end of expression (1:19)\n | jcUser.firstname +\n | ..................^");
-    assert!(errors[1].2.starts_with("row 2 (target): userNam is not an attribute of the core User schema"), "{}", errors[1].2);
-    assert_eq!(errors[2].2, "row 3 (source): unknown name jcuser (did you mean jcUser?) (1:1)\n | jcuser.email\n | ^");
-    assert!(errors[3].2.contains("nope is not an attribute of the enterprise User extension"));
-    assert!(errors[6].2.contains("id is assigned by the service provider"));
-    assert_eq!(errors[7].2, "row 9 (target): name.givenName overlaps name of row 8");
+    assert!(
+        errors[1]
+            .2
+            .starts_with("row 2 (target): userNam is not an attribute of the core User schema"),
+        "{}",
+        errors[1].2
+    );
+    assert_eq!(
+        errors[2].2,
+        "row 3 (source): unknown name jcuser (did you mean jcUser?) (1:1)\n | jcuser.email\n | ^"
+    );
+    assert!(errors[3]
+        .2
+        .contains("nope is not an attribute of the enterprise User extension"));
+    assert!(errors[6]
+        .2
+        .contains("id is assigned by the service provider"));
+    assert_eq!(
+        errors[7].2,
+        "row 9 (target): name.givenName overlaps name of row 8"
+    );
 }
 
 #[test]
@@ -81,7 +107,10 @@ fn compiling_a_bad_table_lists_all_errors() {
     ]));
     let err = CompiledTable::compile(&t).expect_err("two bad rows");
     let text = err.to_string();
-    assert!(text.starts_with("2 row(s) of the mapping table are not valid:\nrow 1 (source)"), "{text}");
+    assert!(
+        text.starts_with("2 row(s) of the mapping table are not valid:\nrow 1 (source)"),
+        "{text}"
+    );
     assert!(text.contains("\nrow 2 (source)"), "{text}");
 }
 
@@ -114,7 +143,12 @@ fn targets_accept_enterprise_and_urn_qualified_extension_attributes() {
 #[test]
 fn target_names_are_case_insensitive_and_canonicalised() {
     let t = table(json!([{"kind": "constant", "source": "x", "target": "NAME.GIVENNAME"}]));
-    let p = preview(&json!({}), None, &CompiledTable::compile(&t).expect("valid"), true);
+    let p = preview(
+        &json!({}),
+        None,
+        &CompiledTable::compile(&t).expect("valid"),
+        true,
+    );
     assert_eq!(p.user["name"], json!({"givenName": "x"}));
     assert_eq!(p.rows[0].target, "name.givenName");
 }
@@ -130,7 +164,12 @@ fn direct_rows_follow_paths_and_read_custom_attributes_by_name() {
         "addresses": [{"locality": "A"}, {"locality": "B"}],
         "attributes": [{"name": "badge number", "value": "B-12"}]
     });
-    let p = preview(&user, None, &CompiledTable::compile(&t).expect("valid"), true);
+    let p = preview(
+        &user,
+        None,
+        &CompiledTable::compile(&t).expect("valid"),
+        true,
+    );
     assert_eq!(p.user["title"], "B");
     assert_eq!(p.user["nickName"], "B-12");
     assert_eq!(p.rows[2].result, RowResult::Omitted);
@@ -143,7 +182,12 @@ fn nil_leaves_the_attribute_out_and_a_failing_row_is_reported() {
         {"kind": "expression", "source": "jcUser.firstname + 1", "target": "nickName"},
         {"kind": "expression", "source": "upper(jcUser.firstname)", "target": "displayName"}
     ]));
-    let p = preview(&json!({"firstname": "ada"}), None, &CompiledTable::compile(&t).expect("valid"), true);
+    let p = preview(
+        &json!({"firstname": "ada"}),
+        None,
+        &CompiledTable::compile(&t).expect("valid"),
+        true,
+    );
     assert!(p.user.get("title").is_none());
     assert!(p.user.get("nickName").is_none());
     assert_eq!(p.user["displayName"], "ADA");
@@ -182,8 +226,14 @@ fn group_mapping_takes_the_name_as_display_name() {
 
 #[test]
 fn expr_command_prints_go_json() {
-    assert_eq!(expr_command("{b: 2.0, a: [1e21, nil, '<&>']}", None).as_deref(), Ok(r#"{"a":[1e+21,null,"\u003c\u0026\u003e"],"b":2}"#));
-    assert_eq!(expr_command("jcUser.n * 2", Some(r#"{"jcUser": {"n": 21}}"#)).as_deref(), Ok("42"));
+    assert_eq!(
+        expr_command("{b: 2.0, a: [1e21, nil, '<&>']}", None).as_deref(),
+        Ok(r#"{"a":[1e+21,null,"\u003c\u0026\u003e"],"b":2}"#)
+    );
+    assert_eq!(
+        expr_command("jcUser.n * 2", Some(r#"{"jcUser": {"n": 21}}"#)).as_deref(),
+        Ok("42")
+    );
     assert_eq!(
         expr_command("1 +", None),
         Err("unexpected end of expression (1:4)\n | 1 +\n | ...^".to_string())
@@ -199,10 +249,17 @@ fn map_command_prints_the_scim_user_or_every_bad_row() {
     assert!(out.starts_with("{\n  \"displayName\": \"Ada\",\n"), "{out}");
     let table = r#"{"rows": [{"kind": "expression", "source": "1 +", "target": "title"}, {"kind": "direct", "source": "email", "target": "nope"}]}"#;
     let err = map_command(jc, None, Some(table)).expect_err("bad rows");
-    assert!(err.contains("row 1 (source)") && err.contains("row 2 (target)"), "{err}");
-    let failing = r#"[{"kind": "expression", "source": "jcUser.firstname + 1", "target": "title"}]"#;
+    assert!(
+        err.contains("row 1 (source)") && err.contains("row 2 (target)"),
+        "{err}"
+    );
+    let failing =
+        r#"[{"kind": "expression", "source": "jcUser.firstname + 1", "target": "title"}]"#;
     let err = map_command(jc, None, Some(failing)).expect_err("a failing row");
-    assert!(err.starts_with("1 row(s) failed for this user:\nrow 1 (title): invalid operation"), "{err}");
+    assert!(
+        err.starts_with("1 row(s) failed for this user:\nrow 1 (title): invalid operation"),
+        "{err}"
+    );
     let updated = map_command(jc, Some(r#"{"locale": "de-DE"}"#), None).expect("maps");
     assert!(updated.contains("\"locale\": \"de-DE\""), "{updated}");
 }
