@@ -117,7 +117,7 @@ fn fixture() -> Fixture {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
 
     #[test]
     fn sql_and_in_memory_filters_agree(text in filter()) {

@@ -41,6 +41,22 @@ impl Subject {
             name: Some(name.to_owned()),
         }
     }
+    /// A user known only by the id a request named.
+    pub fn user_id(id: &str) -> Subject {
+        Subject {
+            resource_type: Some("User"),
+            id: Some(id.to_owned()),
+            name: None,
+        }
+    }
+    /// A group known only by the id a request named.
+    pub fn group_id(id: &str) -> Subject {
+        Subject {
+            resource_type: Some("Group"),
+            id: Some(id.to_owned()),
+            name: None,
+        }
+    }
     pub fn users() -> Subject {
         Subject {
             resource_type: Some("User"),

@@ -12,7 +12,7 @@ use rusqlite::Connection;
 use serde_json::{json, Value};
 
 use super::audit::{self, Subject};
-use super::people::{audited, changed_attributes};
+use super::people::changed_attributes;
 use super::{check_precondition, render, Actor, Directory, DirectoryError, Precondition};
 use crate::store::groups::{self, GroupKind, GroupRow};
 use crate::store::{now_timestamp, people};
@@ -61,18 +61,14 @@ impl Directory {
                     .await)
             }
         };
-        let (actor, base) = (actor.0.clone(), base.to_owned());
-        self.store
-            .write(move |conn| {
-                audited(
-                    conn,
-                    audit::GROUP_CREATE,
-                    Subject::groups(),
-                    &actor,
-                    |conn| create(conn, group, &actor, &base),
-                )
-            })
-            .await
+        let base = base.to_owned();
+        self.audited_write(
+            audit::GROUP_CREATE,
+            Subject::groups(),
+            actor,
+            move |conn, actor| create(conn, group, actor, &base),
+        )
+        .await
     }
 
     /// `GET /Groups/{id}`.
@@ -102,29 +98,22 @@ impl Directory {
         base: &str,
         with_members: bool,
     ) -> Result<Value, DirectoryError> {
-        let subject = Subject {
-            resource_type: Some("Group"),
-            id: Some(id.to_owned()),
-            name: None,
-        };
+        let subject = Subject::group_id(id);
         let group = match keybridge_scim::resource::normalize_group(&body) {
             Ok(g) => g,
             Err(e) => return Err(self.reject(audit::GROUP_UPDATE, subject, actor, e).await),
         };
-        let (actor, base, id) = (actor.0.clone(), base.to_owned(), id.to_owned());
-        self.store
-            .write(move |conn| {
-                audited(conn, audit::GROUP_UPDATE, subject, &actor, |conn| {
-                    let row = groups::by_id(conn, &id)?.ok_or_else(|| not_found(&id))?;
-                    check_precondition(&pre, row.version)?;
-                    let changes = match group.members {
-                        Some(ids) => vec![MemberChange::Replace(ids)],
-                        None => vec![],
-                    };
-                    change(conn, row, group.doc, changes, &actor, &base, with_members)
-                })
-            })
-            .await
+        let (base, id) = (base.to_owned(), id.to_owned());
+        self.audited_write(audit::GROUP_UPDATE, subject, actor, move |conn, actor| {
+            let row = groups::by_id(conn, &id)?.ok_or_else(|| not_found(&id))?;
+            check_precondition(&pre, row.version)?;
+            let changes = match group.members {
+                Some(ids) => vec![MemberChange::Replace(ids)],
+                None => vec![],
+            };
+            change(conn, row, group.doc, changes, &actor, &base, with_members)
+        })
+        .await
     }
 
     /// `PATCH /Groups/{id}`.
@@ -137,31 +126,24 @@ impl Directory {
         base: &str,
         with_members: bool,
     ) -> Result<Value, DirectoryError> {
-        let subject = Subject {
-            resource_type: Some("Group"),
-            id: Some(id.to_owned()),
-            name: None,
-        };
-        let (actor, base, id) = (actor.0.clone(), base.to_owned(), id.to_owned());
-        self.store
-            .write(move |conn| {
-                audited(conn, audit::GROUP_UPDATE, subject, &actor, |conn| {
-                    let row = groups::by_id(conn, &id)?.ok_or_else(|| not_found(&id))?;
-                    check_precondition(&pre, row.version)?;
-                    let mut doc = row.doc.clone();
-                    let outcome = apply_patch(ResourceType::Group, &mut doc, &ops)?;
-                    change(
-                        conn,
-                        row,
-                        doc,
-                        outcome.member_changes,
-                        &actor,
-                        &base,
-                        with_members,
-                    )
-                })
-            })
-            .await
+        let subject = Subject::group_id(id);
+        let (base, id) = (base.to_owned(), id.to_owned());
+        self.audited_write(audit::GROUP_UPDATE, subject, actor, move |conn, actor| {
+            let row = groups::by_id(conn, &id)?.ok_or_else(|| not_found(&id))?;
+            check_precondition(&pre, row.version)?;
+            let mut doc = row.doc.clone();
+            let outcome = apply_patch(ResourceType::Group, &mut doc, &ops)?;
+            change(
+                conn,
+                row,
+                doc,
+                outcome.member_changes,
+                &actor,
+                &base,
+                with_members,
+            )
+        })
+        .await
     }
 
     /// `DELETE /Groups/{id}`. Built-in groups cannot be deleted.
@@ -171,36 +153,29 @@ impl Directory {
         id: &str,
         pre: Precondition,
     ) -> Result<(), DirectoryError> {
-        let subject = Subject {
-            resource_type: Some("Group"),
-            id: Some(id.to_owned()),
-            name: None,
-        };
-        let (actor, id) = (actor.0.clone(), id.to_owned());
-        self.store
-            .write(move |conn| {
-                audited(conn, audit::GROUP_DELETE, subject, &actor, |conn| {
-                    let row = groups::by_id(conn, &id)?.ok_or_else(|| not_found(&id))?;
-                    check_precondition(&pre, row.version)?;
-                    if render::is_protected(row.kind) {
-                        return Err(ScimError::mutability(format!(
-                            "'{}' is a built-in group and cannot be deleted",
-                            row.display_name
-                        ))
-                        .into());
-                    }
-                    groups::delete(conn, row.seq)?;
-                    audit::success(
-                        conn,
-                        audit::GROUP_DELETE,
-                        Subject::group(&row.id, &row.display_name),
-                        vec![],
-                        &actor,
-                    )?;
-                    Ok(())
-                })
-            })
-            .await
+        let subject = Subject::group_id(id);
+        let id = id.to_owned();
+        self.audited_write(audit::GROUP_DELETE, subject, actor, move |conn, actor| {
+            let row = groups::by_id(conn, &id)?.ok_or_else(|| not_found(&id))?;
+            check_precondition(&pre, row.version)?;
+            if render::is_protected(row.kind) {
+                return Err(ScimError::mutability(format!(
+                    "'{}' is a built-in group and cannot be deleted",
+                    row.display_name
+                ))
+                .into());
+            }
+            groups::delete(conn, row.seq)?;
+            audit::success(
+                conn,
+                audit::GROUP_DELETE,
+                Subject::group(&row.id, &row.display_name),
+                vec![],
+                &actor,
+            )?;
+            Ok(())
+        })
+        .await
     }
 }
 

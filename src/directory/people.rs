@@ -30,14 +30,14 @@ impl Directory {
             }
         };
         let compat = self.settings().onepassword_compat;
-        let (actor, base) = (actor.0.clone(), base.to_owned());
-        self.store
-            .write(move |conn| {
-                audited(conn, audit::USER_CREATE, Subject::users(), &actor, |conn| {
-                    create(conn, doc, compat, &actor, &base)
-                })
-            })
-            .await
+        let base = base.to_owned();
+        self.audited_write(
+            audit::USER_CREATE,
+            Subject::users(),
+            actor,
+            move |conn, actor| create(conn, doc, compat, &actor, &base),
+        )
+        .await
     }
 
     /// `GET /Users/{id}`.
@@ -60,36 +60,29 @@ impl Directory {
         pre: Precondition,
         base: &str,
     ) -> Result<Value, DirectoryError> {
-        let subject = Subject {
-            resource_type: Some("User"),
-            id: Some(id.to_owned()),
-            name: None,
-        };
+        let subject = Subject::user_id(id);
         let doc = match keybridge_scim::resource::normalize_user(&body) {
             Ok(doc) => doc,
             Err(e) => return Err(self.reject(audit::USER_UPDATE, subject, actor, e).await),
         };
         let compat = self.settings().onepassword_compat;
-        let (actor, base, id) = (actor.0.clone(), base.to_owned(), id.to_owned());
-        self.store
-            .write(move |conn| {
-                audited(conn, audit::USER_UPDATE, subject, &actor, |conn| {
-                    let row = people::by_id(conn, &id)?.ok_or_else(|| not_found(&id))?;
-                    check_precondition(&pre, row.version)?;
-                    let explicit_active = doc.get("active").and_then(Value::as_bool);
-                    change(
-                        conn,
-                        row,
-                        doc,
-                        explicit_active,
-                        Write::Whole,
-                        compat,
-                        &actor,
-                        &base,
-                    )
-                })
-            })
-            .await
+        let (base, id) = (base.to_owned(), id.to_owned());
+        self.audited_write(audit::USER_UPDATE, subject, actor, move |conn, actor| {
+            let row = people::by_id(conn, &id)?.ok_or_else(|| not_found(&id))?;
+            check_precondition(&pre, row.version)?;
+            let explicit_active = doc.get("active").and_then(Value::as_bool);
+            change(
+                conn,
+                row,
+                doc,
+                explicit_active,
+                Write::Whole,
+                compat,
+                &actor,
+                &base,
+            )
+        })
+        .await
     }
 
     /// `PATCH /Users/{id}`.
@@ -101,39 +94,32 @@ impl Directory {
         pre: Precondition,
         base: &str,
     ) -> Result<Value, DirectoryError> {
-        let subject = Subject {
-            resource_type: Some("User"),
-            id: Some(id.to_owned()),
-            name: None,
-        };
+        let subject = Subject::user_id(id);
         let compat = self.settings().onepassword_compat;
-        let (actor, base, id) = (actor.0.clone(), base.to_owned(), id.to_owned());
-        self.store
-            .write(move |conn| {
-                audited(conn, audit::USER_UPDATE, subject, &actor, |conn| {
-                    let row = people::by_id(conn, &id)?.ok_or_else(|| not_found(&id))?;
-                    check_precondition(&pre, row.version)?;
-                    let mut doc = row.doc.clone();
-                    let outcome = apply_patch(ResourceType::User, &mut doc, &ops)?;
-                    let explicit_active = outcome
-                        .changed
-                        .iter()
-                        .any(|a| a == "active")
-                        .then(|| doc.get("active").and_then(Value::as_bool))
-                        .flatten();
-                    change(
-                        conn,
-                        row,
-                        doc,
-                        explicit_active,
-                        Write::Patch,
-                        compat,
-                        &actor,
-                        &base,
-                    )
-                })
-            })
-            .await
+        let (base, id) = (base.to_owned(), id.to_owned());
+        self.audited_write(audit::USER_UPDATE, subject, actor, move |conn, actor| {
+            let row = people::by_id(conn, &id)?.ok_or_else(|| not_found(&id))?;
+            check_precondition(&pre, row.version)?;
+            let mut doc = row.doc.clone();
+            let outcome = apply_patch(ResourceType::User, &mut doc, &ops)?;
+            let explicit_active = outcome
+                .changed
+                .iter()
+                .any(|a| a == "active")
+                .then(|| doc.get("active").and_then(Value::as_bool))
+                .flatten();
+            change(
+                conn,
+                row,
+                doc,
+                explicit_active,
+                Write::Patch,
+                compat,
+                &actor,
+                &base,
+            )
+        })
+        .await
     }
 
     /// `DELETE /Users/{id}`.
@@ -143,29 +129,22 @@ impl Directory {
         id: &str,
         pre: Precondition,
     ) -> Result<(), DirectoryError> {
-        let subject = Subject {
-            resource_type: Some("User"),
-            id: Some(id.to_owned()),
-            name: None,
-        };
-        let (actor, id) = (actor.0.clone(), id.to_owned());
-        self.store
-            .write(move |conn| {
-                audited(conn, audit::USER_DELETE, subject, &actor, |conn| {
-                    let row = people::by_id(conn, &id)?.ok_or_else(|| not_found(&id))?;
-                    check_precondition(&pre, row.version)?;
-                    people::delete(conn, row.seq)?;
-                    audit::success(
-                        conn,
-                        audit::USER_DELETE,
-                        Subject::user(&row.id, &row.user_name),
-                        vec![],
-                        &actor,
-                    )?;
-                    Ok(())
-                })
-            })
-            .await
+        let subject = Subject::user_id(id);
+        let id = id.to_owned();
+        self.audited_write(audit::USER_DELETE, subject, actor, move |conn, actor| {
+            let row = people::by_id(conn, &id)?.ok_or_else(|| not_found(&id))?;
+            check_precondition(&pre, row.version)?;
+            people::delete(conn, row.seq)?;
+            audit::success(
+                conn,
+                audit::USER_DELETE,
+                Subject::user(&row.id, &row.user_name),
+                vec![],
+                &actor,
+            )?;
+            Ok(())
+        })
+        .await
     }
 
     /// Marks an Invited person Active, as joining by invitation will. `who` is an email
@@ -176,44 +155,45 @@ impl Directory {
         who: &str,
         base: &str,
     ) -> Result<Value, DirectoryError> {
-        let (actor, who, base) = (actor.0.clone(), who.trim().to_owned(), base.to_owned());
-        self.store
-            .write(move |conn| {
-                audited(conn, audit::USER_JOIN, Subject::users(), &actor, |conn| {
-                    let mut row = find_person(conn, &who)?;
-                    match row.state {
-                        PersonState::Invited => {}
-                        PersonState::Active => {
-                            return Err(ScimError::invalid_value(format!(
-                                "{who} has already joined"
-                            ))
-                            .into())
-                        }
-                        PersonState::Suspended | PersonState::Removed => {
-                            return Err(ScimError::invalid_value(format!(
-                                "{who} is {}; reactivate them in the identity provider first",
-                                row.state.as_str()
-                            ))
-                            .into())
-                        }
+        let (who, base) = (who.trim().to_owned(), base.to_owned());
+        self.audited_write(
+            audit::USER_JOIN,
+            Subject::users(),
+            actor,
+            move |conn, actor| {
+                let mut row = find_person(conn, &who)?;
+                match row.state {
+                    PersonState::Invited => {}
+                    PersonState::Active => {
+                        return Err(
+                            ScimError::invalid_value(format!("{who} has already joined")).into(),
+                        )
                     }
-                    let now = now_timestamp();
-                    row.state = PersonState::Active;
-                    row.joined_at = Some(now.clone());
-                    row.version += 1;
-                    row.modified = now;
-                    people::update(conn, &row)?;
-                    audit::success(
-                        conn,
-                        audit::USER_JOIN,
-                        Subject::user(&row.id, &row.user_name),
-                        vec![],
-                        &actor,
-                    )?;
-                    Ok(render::user(conn, &row, &base)?)
-                })
-            })
-            .await
+                    PersonState::Suspended | PersonState::Removed => {
+                        return Err(ScimError::invalid_value(format!(
+                            "{who} is {}; reactivate them in the identity provider first",
+                            row.state.as_str()
+                        ))
+                        .into())
+                    }
+                }
+                let now = now_timestamp();
+                row.state = PersonState::Active;
+                row.joined_at = Some(now.clone());
+                row.version += 1;
+                row.modified = now;
+                people::update(conn, &row)?;
+                audit::success(
+                    conn,
+                    audit::USER_JOIN,
+                    Subject::user(&row.id, &row.user_name),
+                    vec![],
+                    &actor,
+                )?;
+                Ok(render::user(conn, &row, &base)?)
+            },
+        )
+        .await
     }
 
     /// Writes a failure event for a request rejected before it reached the store.
@@ -247,6 +227,22 @@ impl Directory {
             Subject::users()
         };
         let _ = self.reject(event, subject, actor, e.clone()).await;
+    }
+}
+
+impl Directory {
+    /// Runs `op` as one audited write job (see [`audited`]); `op` gets the actor's name.
+    pub(super) async fn audited_write<T: Send + 'static>(
+        &self,
+        event: &'static str,
+        subject: Subject,
+        actor: &Actor,
+        op: impl FnOnce(&Connection, &str) -> Result<T, DirectoryError> + Send + 'static,
+    ) -> Result<T, DirectoryError> {
+        let actor = actor.0.clone();
+        self.store
+            .write(move |conn| audited(conn, event, subject, &actor, |c| op(c, &actor)))
+            .await
     }
 }
 

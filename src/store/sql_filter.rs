@@ -458,7 +458,7 @@ impl Compiler<'_> {
                     CompareOp::Co => Ok(format!("(instr({x}, {v}) > 0)")),
                     CompareOp::Sw => Ok(format!("(substr({x}, 1, length({v})) = {v})")),
                     CompareOp::Ew => Ok(format!(
-                        "(length({v}) = 0 OR (length({x}) >= length({v}) AND substr({x}, -length({v})) = {v}))"
+                        "({x} IS NOT NULL AND (length({v}) = 0 OR (length({x}) >= length({v}) AND substr({x}, -length({v})) = {v})))"
                     )),
                     _ => ordered(op, &x, &v, true),
                 }
