@@ -232,22 +232,32 @@ fn records(v: Option<&serde_json::Value>, fields: &[&str]) -> Value {
     let normalized = items
         .iter()
         .map(|item| match item.as_object() {
-            Some(obj) => {
-                let mut out: Vec<(Arc<str>, Value)> = obj
-                    .iter()
-                    .map(|(k, v)| (key(k), Value::from_json(v)))
-                    .collect();
-                for f in fields {
-                    if !out.iter().any(|(k, v)| &**k == *f && !v.is_nil()) {
-                        out.push((key(f), empty_string()));
-                    }
-                }
-                Value::map(out)
-            }
+            Some(obj) => record(obj, fields),
             None => Value::from_json(item),
         })
         .collect();
     Value::array(normalized)
+}
+
+fn record(obj: &serde_json::Map<String, serde_json::Value>, fields: &[&str]) -> Value {
+    // Bit i: fields[i] is set in the input.
+    let mut present = 0u32;
+    let mut out: Vec<(Arc<str>, Value)> = Vec::with_capacity(fields.len().max(obj.len()));
+    for (k, v) in obj {
+        if let Some(i) = fields.iter().position(|f| *f == k) {
+            if v.is_null() {
+                continue;
+            }
+            present |= 1 << i;
+        }
+        out.push((key(k), Value::from_json(v)));
+    }
+    for (i, f) in fields.iter().enumerate() {
+        if present & (1 << i) == 0 {
+            out.push((key(f), empty_string()));
+        }
+    }
+    Value::map(out)
 }
 
 type R = Result<Value, Fault>;

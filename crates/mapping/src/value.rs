@@ -61,6 +61,15 @@ impl Array {
 
 impl Map {
     pub fn get(&self, key: &str) -> Option<&Value> {
+        // Small maps (most records) are scanned: comparing lengths first skips almost
+        // every string comparison.
+        if self.entries.len() <= 16 {
+            return self
+                .entries
+                .iter()
+                .find(|(k, _)| k.len() == key.len() && **k == *key)
+                .map(|(_, v)| v);
+        }
         self.entries
             .binary_search_by(|(k, _)| k.as_bytes().cmp(key.as_bytes()))
             .ok()
