@@ -71,6 +71,11 @@ impl Lcg {
         self.0 >> 33
     }
 
+    /// True one time in `n`.
+    fn one_in(&mut self, n: u64) -> bool {
+        self.next().checked_rem(n) == Some(0)
+    }
+
     fn pick<'a>(&mut self, options: &[&'a str]) -> &'a str {
         options[(self.next() as usize) % options.len()]
     }
@@ -103,7 +108,7 @@ fn generate_user(i: usize, rng: &mut Lcg) -> Value {
         "created": "2024-03-01T10:00:00.000Z",
     });
     let obj = user.as_object_mut().expect("generated user is an object");
-    if rng.next() % 4 == 0 {
+    if rng.one_in(4) {
         obj.insert("displayname".into(), json!(format!("{first} the Great")));
     }
     for (key, values) in [
@@ -113,11 +118,11 @@ fn generate_user(i: usize, rng: &mut Lcg) -> Value {
         ("costCenter", &["CC-1", "CC-2"][..]),
         ("employeeType", &["full-time", "contractor"][..]),
     ] {
-        if rng.next() % 3 != 0 {
+        if !rng.one_in(3) {
             obj.insert(key.into(), json!(rng.pick(values)));
         }
     }
-    if rng.next() % 2 == 0 {
+    if rng.one_in(2) {
         obj.insert("employeeIdentifier".into(), json!(format!("E{i}")));
     }
     let addresses: Vec<Value> = (0..rng.next() % 3)
@@ -141,7 +146,7 @@ fn generate_user(i: usize, rng: &mut Lcg) -> Value {
         })
         .collect();
     obj.insert("phoneNumbers".into(), json!(phones));
-    if rng.next() % 5 == 0 {
+    if rng.one_in(5) {
         obj.insert(
             "attributes".into(),
             json!([{"name": "badge", "value": format!("B{i}")}]),

@@ -90,15 +90,15 @@ impl Hasher for NameHasher {
     }
 }
 
-/// Every fixed name: its shared string and, for top-level attributes, its index in
+/// Fixed names → their shared string and, for top-level attributes, their index in
 /// [`TOP`].
-fn names(
-) -> &'static HashMap<&'static str, (Arc<str>, Option<usize>), BuildHasherDefault<NameHasher>> {
-    static NAMES: OnceLock<
-        HashMap<&'static str, (Arc<str>, Option<usize>), BuildHasherDefault<NameHasher>>,
-    > = OnceLock::new();
+type NameTable = HashMap<&'static str, (Arc<str>, Option<usize>), BuildHasherDefault<NameHasher>>;
+
+/// Every fixed name the normaliser and JumpCloud's functions use.
+fn names() -> &'static NameTable {
+    static NAMES: OnceLock<NameTable> = OnceLock::new();
     NAMES.get_or_init(|| {
-        let mut names: HashMap<_, _, BuildHasherDefault<NameHasher>> = HashMap::default();
+        let mut names = NameTable::default();
         let others = ADDRESS_FIELDS
             .iter()
             .chain(PHONE_FIELDS)

@@ -232,10 +232,10 @@ pub(crate) fn slice(
         let mut a = bound(from, 0)?;
         let mut b = bound(to, len)?;
         if a < 0 {
-            a = (len + a).max(0);
+            a = len.saturating_add(a).max(0);
         }
         if b < 0 {
-            b = (len + b).max(0);
+            b = len.saturating_add(b).max(0);
         }
         b = b.min(len);
         a = a.min(b);

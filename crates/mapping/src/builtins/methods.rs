@@ -86,9 +86,18 @@ fn time_method(t: &GoTime, name: &str, args: &[Value], pos: usize, budget: &mut 
         "Weekday" => int(t.civil().weekday.into()),
         "YearDay" => int(t.civil().yearday.into()),
         "Unix" => int(t.unix()),
-        "UnixMilli" => int(t.unix().saturating_mul(1000) + i64::from(t.nanos() / 1_000_000)),
-        "UnixMicro" => int(t.unix().saturating_mul(1_000_000) + i64::from(t.nanos() / 1000)),
-        "UnixNano" => int(t.unix().saturating_mul(NANOS_PER_SECOND) + i64::from(t.nanos())),
+        "UnixMilli" => int(t
+            .unix()
+            .saturating_mul(1000)
+            .saturating_add(i64::from(t.nanos() / 1_000_000))),
+        "UnixMicro" => int(t
+            .unix()
+            .saturating_mul(1_000_000)
+            .saturating_add(i64::from(t.nanos() / 1000))),
+        "UnixNano" => int(t
+            .unix()
+            .saturating_mul(NANOS_PER_SECOND)
+            .saturating_add(i64::from(t.nanos()))),
         "IsZero" => Ok(Value::Bool(t.is_zero())),
         "UTC" | "Local" => with_time(t.with_zone(Zone::Utc)),
         "Location" => Ok(Value::Location(Arc::new(t.zone().clone()))),
@@ -148,7 +157,7 @@ fn duration_method(d: i64, name: &str, args: &[Value], pos: usize) -> R {
                 return Ok(Value::Duration(truncated));
             }
             // Halfway values round away from zero, as Go does.
-            let rounded = if r.unsigned_abs() * 2 >= m as u64 {
+            let rounded = if r.unsigned_abs().saturating_mul(2) >= m as u64 {
                 if d < 0 {
                     truncated.saturating_sub(m)
                 } else {

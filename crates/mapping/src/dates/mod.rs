@@ -181,7 +181,7 @@ impl GoTime {
 
     pub(crate) fn civil(&self) -> Civil {
         let (offset, abbreviation) = self.zone.lookup(self.unix);
-        let local = DateTime::from_timestamp(self.unix + i64::from(offset), 0)
+        let local = DateTime::from_timestamp(self.unix.saturating_add(i64::from(offset)), 0)
             .unwrap_or_default()
             .naive_utc();
         Civil {

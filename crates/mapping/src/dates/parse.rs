@@ -315,8 +315,10 @@ impl Fields {
 
     fn offset_element<'v>(&mut self, zone: Std, value: &'v str) -> Result<&'v str, Bad> {
         let b = value.as_bytes();
+        // Offsets are ASCII; requiring that also keeps the slices below on character
+        // boundaries.
         let take = |n: usize| {
-            if b.len() >= n && value.is_char_boundary(n) {
+            if b.len() >= n && b[..n].is_ascii() {
                 Ok(())
             } else {
                 Err(Bad::Syntax)

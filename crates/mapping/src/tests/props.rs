@@ -151,3 +151,21 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn parsing_and_formatting_dates_never_panics(
+        value in "[0-9a-zA-Z:+\\-.,_ /é]{0,30}",
+        layout in "(2006|01|02|Jan|January|Mon|Monday|15|03|3|04|05|PM|pm|MST|Z07:00|-0700|-07|Z0700|\\.000|\\.999|,9|_2|__2|002|[ :/T-]|é){0,8}",
+    ) {
+        let zone = crate::dates::Zone::Utc;
+        if let Ok(t) = crate::dates::parse(&layout, &value, &zone) {
+            let _ = crate::dates::format(&t, &layout);
+        }
+        let t = crate::dates::GoTime::from_unix(1_692_009_000, 123, zone);
+        let _ = crate::dates::format(&t, &layout);
+        let _ = crate::dates::parse_duration(&value);
+    }
+}
