@@ -16,7 +16,7 @@ pub fn etag(version: i64) -> String {
 /// A person as a SCIM User, with `groups` and Keybridge's account extension.
 pub fn user(conn: &Connection, row: &PersonRow, base: &str) -> Result<Value, StoreError> {
     let memberships = people::groups_of(conn, row.seq)?;
-    let role = role_of(conn, row.seq)?;
+    let role = role_of(memberships.iter().map(|(_, _, kind)| *kind));
     let mut out = Map::new();
     let mut schemas = vec![json!(CORE_USER)];
     if row.doc.get(ENTERPRISE_USER).is_some() {
@@ -33,7 +33,7 @@ pub fn user(conn: &Connection, row: &PersonRow, base: &str) -> Result<Value, Sto
     if !memberships.is_empty() {
         let groups: Vec<Value> = memberships
             .into_iter()
-            .map(|(id, name)| json!({"value": id, "$ref": format!("{base}/Groups/{id}"), "display": name, "type": "direct"}))
+            .map(|(id, name, _)| json!({"value": id, "$ref": format!("{base}/Groups/{id}"), "display": name, "type": "direct"}))
             .collect();
         out.insert("groups".into(), Value::Array(groups));
     }
@@ -55,21 +55,15 @@ pub fn user(conn: &Connection, row: &PersonRow, base: &str) -> Result<Value, Sto
 }
 
 /// A person's role follows the built-in groups they are in.
-fn role_of(conn: &Connection, person_seq: i64) -> Result<&'static str, StoreError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT g.kind FROM memberships m JOIN groups g ON g.seq = m.group_seq
-         WHERE m.person_seq = ?1 AND g.kind <> 'custom'",
-    )?;
-    let kinds = stmt
-        .query_map([person_seq], |r| r.get::<_, String>(0))?
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(if kinds.iter().any(|k| k == "owners") {
+fn role_of(kinds: impl Iterator<Item = GroupKind>) -> &'static str {
+    let kinds: Vec<GroupKind> = kinds.collect();
+    if kinds.contains(&GroupKind::Owners) {
         "owner"
-    } else if kinds.iter().any(|k| k == "administrators") {
+    } else if kinds.contains(&GroupKind::Administrators) {
         "administrator"
     } else {
         "member"
-    })
+    }
 }
 
 /// A group as a SCIM Group; members only when asked (a group may have 100 000).

@@ -4,6 +4,7 @@
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde_json::Value;
 
+use super::groups::GroupKind;
 use super::StoreError;
 
 /// Where a person is in the account's lifecycle.
@@ -179,14 +180,24 @@ pub fn seq_of(conn: &Connection, id: &str) -> Result<Option<i64>, StoreError> {
         .optional()?)
 }
 
-/// The groups a person belongs to: (group id, display name), in group creation order.
-pub fn groups_of(conn: &Connection, person_seq: i64) -> Result<Vec<(String, String)>, StoreError> {
+/// The groups a person belongs to: (group id, display name, kind), in group creation
+/// order.
+pub fn groups_of(
+    conn: &Connection,
+    person_seq: i64,
+) -> Result<Vec<(String, String, GroupKind)>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT g.id, g.display_name FROM memberships m JOIN groups g ON g.seq = m.group_seq
+        "SELECT g.id, g.display_name, g.kind FROM memberships m JOIN groups g ON g.seq = m.group_seq
          WHERE m.person_seq = ?1 ORDER BY g.seq",
     )?;
     let rows = stmt
-        .query_map([person_seq], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .query_map([person_seq], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                GroupKind::parse(&r.get::<_, String>(2)?),
+            ))
+        })?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
 }

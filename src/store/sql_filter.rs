@@ -2,8 +2,12 @@
 //!
 //! Invariant: nothing from the request is spliced into the SQL text. Attribute names come
 //! from the schema (resolution rejected anything else) and are bound as JSON paths; every
-//! comparison value is a bound parameter. Each leaf is `COALESCE(…, 0)` so that `not` and
-//! `ne` follow two-valued logic on missing attributes (a missing title is "not equal").
+//! comparison value is a bound parameter.
+//!
+//! A leaf is NULL when its attribute is missing. AND, OR and WHERE already treat NULL as
+//! false, so leaves stay bare (and `userName eq` stays an index lookup); only `not` wraps
+//! its operand in `COALESCE(…, 0)` to keep two-valued logic. `ne` adds its own "missing
+//! counts as not equal" test.
 
 use keybridge_scim::filter::{CompValue, CompareOp, Filter};
 use keybridge_scim::path::AttrPath;
@@ -95,7 +99,7 @@ impl Compiler<'_> {
                 self.compile(a, depth + 1)?,
                 self.compile(b, depth + 1)?
             ),
-            Filter::Not(a) => format!("(NOT {})", self.compile(a, depth + 1)?),
+            Filter::Not(a) => format!("(NOT COALESCE({}, 0))", self.compile(a, depth + 1)?),
             Filter::Present(path) => self.leaf(path, None, depth)?,
             Filter::Compare { path, op, value } => self.leaf(path, Some((*op, value)), depth)?,
             Filter::ValuePath { attr, filter } => self.value_path(attr, filter, depth)?,
@@ -219,9 +223,7 @@ impl Compiler<'_> {
                 &Inner::Membership(alias.clone()),
                 depth + 1,
             )?;
-            return Ok(format!(
-                "COALESCE(EXISTS (SELECT 1 FROM {from} AND {inner}), 0)"
-            ));
+            return Ok(format!("EXISTS (SELECT 1 FROM {from} AND {inner})"));
         }
         let p = self.bind(SqlValue::Text(json_path(self.rt, &urn, &attr.attr, None)));
         let inner = self.inner(
@@ -232,7 +234,7 @@ impl Compiler<'_> {
             depth + 1,
         )?;
         Ok(format!(
-            "COALESCE(EXISTS (SELECT 1 FROM json_each({}.doc, {p}) AS {alias} WHERE {inner}), 0)",
+            "EXISTS (SELECT 1 FROM json_each({}.doc, {p}) AS {alias} WHERE {inner})",
             self.table()
         ))
     }
@@ -263,7 +265,10 @@ impl Compiler<'_> {
                     self.inner(urn, attr, b, ctx, depth + 1)?
                 )
             }
-            Filter::Not(a) => format!("(NOT {})", self.inner(urn, attr, a, ctx, depth + 1)?),
+            Filter::Not(a) => format!(
+                "(NOT COALESCE({}, 0))",
+                self.inner(urn, attr, a, ctx, depth + 1)?
+            ),
             Filter::ValuePath { .. } => {
                 return Err(ScimError::invalid_filter(
                     "a value filter cannot contain another value filter",
@@ -283,7 +288,7 @@ impl Compiler<'_> {
                     Filter::Compare { op, value, .. } => Some((*op, value)),
                     _ => None,
                 };
-                format!("COALESCE({}, 0)", self.test(&operand, info, cmp)?)
+                self.test(&operand, info, cmp)?
             }
         })
     }
@@ -481,9 +486,9 @@ fn any_value(
     has_value: impl FnOnce() -> String,
 ) -> String {
     if is_ne(cmp) {
-        format!("COALESCE(({exists} OR NOT {}), 0)", has_value())
+        format!("({exists} OR NOT {})", has_value())
     } else {
-        format!("COALESCE({exists}, 0)")
+        exists
     }
 }
 
