@@ -163,56 +163,68 @@ fn main() {
     // One in ten users already exists at the provider, to exercise providerUser.
     let existing = json!({"externalId": "ext-1", "locale": "fr-FR", "preferredLanguage": "fr"});
 
+    // `BENCH_PHASE=map|normalise|evaluate|preview` runs one phase only, for a profiler.
+    let phase = std::env::var("BENCH_PHASE").ok();
+    let runs = |name: &str| phase.as_deref().is_none_or(|p| p == name);
+
     // What the bridge does per user: normalise jcUser, evaluate every row, build the
     // SCIM User value.
     let mut failures = 0usize;
-    let timing = measure(|| {
-        for (i, user) in users.iter().enumerate() {
-            let provider = (i % 10 == 0).then_some(&existing);
-            let env = table.environment(user, provider);
-            let mapped = map_user(&env, &table, provider.is_none());
-            failures += mapped.failures().len();
-            black_box(mapped);
-        }
-    });
-    report("map (normalise + evaluate + SCIM value)", users_n, timing);
+    if runs("map") {
+        let timing = measure(|| {
+            for (i, user) in users.iter().enumerate() {
+                let provider = (i % 10 == 0).then_some(&existing);
+                let env = table.environment(user, provider);
+                let mapped = map_user(&env, &table, provider.is_none());
+                failures += mapped.failures().len();
+                black_box(mapped);
+            }
+        });
+        report("map (normalise + evaluate + SCIM value)", users_n, timing);
+    }
 
     // The two halves of it.
-    report(
-        "  normalise jcUser",
-        users_n,
-        measure(|| {
-            for user in &users {
-                black_box(table.environment(user, None));
-            }
-        }),
-    );
-    let envs: Vec<_> = users.iter().map(|u| table.environment(u, None)).collect();
-    report(
-        "  evaluate the table",
-        users_n,
-        measure(|| {
-            for env in &envs {
-                black_box(map_user(env, &table, true));
-            }
-        }),
-    );
-    drop(envs);
+    if runs("normalise") {
+        report(
+            "  normalise jcUser",
+            users_n,
+            measure(|| {
+                for user in &users {
+                    black_box(table.environment(user, None));
+                }
+            }),
+        );
+    }
+    if runs("evaluate") {
+        let envs: Vec<_> = users.iter().map(|u| table.environment(u, None)).collect();
+        report(
+            "  evaluate the table",
+            users_n,
+            measure(|| {
+                for env in &envs {
+                    black_box(map_user(env, &table, true));
+                }
+            }),
+        );
+        drop(envs);
+    }
     assert_eq!(
         failures, 0,
         "the default table must not fail on generated users"
     );
 
     // The desktop preview adds serde_json output and per-row results.
-    let timing = measure(|| {
-        for (i, user) in users.iter().enumerate() {
-            let provider = (i % 10 == 0).then_some(&existing);
-            black_box(preview(user, provider, &table, provider.is_none()));
-        }
-    });
-    report(
-        "preview (map + serde_json output + per-row results)",
-        users_n,
-        timing,
-    );
+    if runs("preview") {
+        let timing = measure(|| {
+            for (i, user) in users.iter().enumerate() {
+                let provider = (i % 10 == 0).then_some(&existing);
+                black_box(preview(user, provider, &table, provider.is_none()));
+            }
+        });
+        report(
+            "preview (map + serde_json output + per-row results)",
+            users_n,
+            timing,
+        );
+    }
 }

@@ -74,6 +74,14 @@ pub(crate) struct Frame {
     pub acc: Value,
 }
 
+/// The stacks of a machine, kept between evaluations so that mapping many users does
+/// not allocate them again for every expression.
+#[derive(Default)]
+pub(crate) struct Scratch {
+    locals: Vec<Value>,
+    frames: Vec<Frame>,
+}
+
 pub(crate) struct Machine<'e> {
     env: &'e [Value],
     names: &'e [Arc<str>],
@@ -85,13 +93,23 @@ pub(crate) struct Machine<'e> {
 pub(crate) type Eval = Result<Value, Fault>;
 
 impl<'e> Machine<'e> {
-    pub fn new(env: &'e [Value], names: &'e [Arc<str>], limits: Limits) -> Machine<'e> {
+    pub fn new(env: &'e [Value], names: &'e [Arc<str>], limits: Limits, scratch: Scratch) -> Machine<'e> {
         Machine {
             env,
             names,
-            locals: Vec::new(),
-            frames: Vec::new(),
+            locals: scratch.locals,
+            frames: scratch.frames,
             budget: Budget::new(limits),
+        }
+    }
+
+    /// The machine's stacks, emptied, for the next evaluation.
+    pub fn into_scratch(mut self) -> Scratch {
+        self.locals.clear();
+        self.frames.clear();
+        Scratch {
+            locals: self.locals,
+            frames: self.frames,
         }
     }
 

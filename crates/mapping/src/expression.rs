@@ -5,7 +5,9 @@ use std::sync::Arc;
 use crate::ast::Node;
 use crate::compile::{compile, Op};
 use crate::error::ExprError;
-use crate::eval::{Limits, Machine};
+use std::cell::Cell;
+
+use crate::eval::{Limits, Machine, Scratch};
 use crate::parser::parse;
 use crate::value::Value;
 
@@ -63,9 +65,14 @@ impl Expression {
     }
 
     pub fn eval_with_limits(&self, env: &[Value], limits: Limits) -> Result<Value, ExprError> {
-        let mut machine = Machine::new(env, &self.variables, limits);
-        machine
-            .eval(&self.op)
-            .map_err(|fault| fault.bind(&self.source))
+        thread_local! {
+            static SCRATCH: Cell<Option<Scratch>> = const { Cell::new(None) };
+        }
+        // Reuse this thread's stacks; a nested evaluation (none today) would get fresh ones.
+        let scratch = SCRATCH.with(Cell::take).unwrap_or_default();
+        let mut machine = Machine::new(env, &self.variables, limits, scratch);
+        let result = machine.eval(&self.op);
+        SCRATCH.with(|cell| cell.set(Some(machine.into_scratch())));
+        result.map_err(|fault| fault.bind(&self.source))
     }
 }

@@ -320,12 +320,12 @@ fn primary_entry(primary: bool) -> Option<(Arc<str>, Value)> {
 /// `toScimEmails(email)`: nil or `""` → nil, else `[{value, type: "work", primary: true}]`.
 fn to_scim_emails(b: &mut Budget, args: &[Value], pos: usize) -> R {
     scim_list("toScimEmails", arg(args, 0), b, pos, |email, primary| {
-        let address = email.as_str().filter(|s| !s.is_empty())?;
+        email.as_str().filter(|s| !s.is_empty())?;
         // Entries in key order.
         let mut entries = Vec::with_capacity(3);
         entries.extend(primary_entry(primary));
         entries.push(entry("type", word("work")));
-        entries.push(entry("value", Value::str(address)));
+        entries.push(entry("value", email.clone()));
         Some(Value::map(entries))
     })
 }

@@ -94,10 +94,7 @@ fn add(l: &Value, r: &Value, pos: usize, budget: &mut Budget) -> Option<Eval> {
             if let Err(e) = budget.charge(a.len() + b.len(), pos) {
                 return Some(Err(e));
             }
-            let mut s = String::with_capacity(a.len() + b.len());
-            s.push_str(a);
-            s.push_str(b);
-            Value::string(s)
+            concat(a, b)
         }
         (Value::Time(t), Value::Duration(d)) | (Value::Duration(d), Value::Time(t)) => {
             Value::Time(Arc::new(t.add_nanos(*d)))
@@ -105,6 +102,25 @@ fn add(l: &Value, r: &Value, pos: usize, budget: &mut Budget) -> Option<Eval> {
         (Value::Duration(a), Value::Duration(b)) => Value::Duration(a.wrapping_add(*b)),
         _ => return float_op(l, r, |a, b| a + b).map(Ok),
     }))
+}
+
+/// Joins two strings. Short results are assembled on the stack so that building the
+/// shared string is the only allocation.
+fn concat(a: &str, b: &str) -> Value {
+    const SHORT: usize = 128;
+    let len = a.len() + b.len();
+    if len <= SHORT {
+        let mut buf = [0u8; SHORT];
+        buf[..a.len()].copy_from_slice(a.as_bytes());
+        buf[a.len()..len].copy_from_slice(b.as_bytes());
+        if let Ok(joined) = std::str::from_utf8(&buf[..len]) {
+            return Value::str(joined);
+        }
+    }
+    let mut s = String::with_capacity(len);
+    s.push_str(a);
+    s.push_str(b);
+    Value::string(s)
 }
 
 fn subtract(l: &Value, r: &Value) -> Option<Value> {
