@@ -93,7 +93,12 @@ pub(crate) struct Machine<'e> {
 pub(crate) type Eval = Result<Value, Fault>;
 
 impl<'e> Machine<'e> {
-    pub fn new(env: &'e [Value], names: &'e [Arc<str>], limits: Limits, scratch: Scratch) -> Machine<'e> {
+    pub fn new(
+        env: &'e [Value],
+        names: &'e [Arc<str>],
+        limits: Limits,
+        scratch: Scratch,
+    ) -> Machine<'e> {
         Machine {
             env,
             names,

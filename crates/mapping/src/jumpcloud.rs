@@ -131,9 +131,47 @@ fn top_key(i: usize) -> Arc<str> {
         .map_or_else(|| Arc::from(""), |(name, _)| key(name))
 }
 
-/// A string value for a fixed word, shared rather than allocated each time.
-pub(crate) fn word(text: &str) -> Value {
-    Value::Str(key(text))
+/// The names every mapped user needs, shared and reached without a lookup.
+struct Words {
+    primary: Arc<str>,
+    kind: Arc<str>,
+    value: Arc<str>,
+    work: Arc<str>,
+    home: Arc<str>,
+    mobile: Arc<str>,
+    fax: Arc<str>,
+    other: Arc<str>,
+    core_schema: Arc<str>,
+    /// The shared keys of `ADDRESS_FIELDS`, `PHONE_FIELDS`, `ATTRIBUTE_FIELDS`.
+    address_fields: Vec<Arc<str>>,
+    phone_fields: Vec<Arc<str>>,
+    attribute_fields: Vec<Arc<str>>,
+}
+
+fn words() -> &'static Words {
+    static WORDS: OnceLock<Words> = OnceLock::new();
+    WORDS.get_or_init(|| {
+        let all = |fields: &[&str]| fields.iter().map(|f| key(f)).collect();
+        Words {
+            primary: key("primary"),
+            kind: key("type"),
+            value: key("value"),
+            work: key("work"),
+            home: key("home"),
+            mobile: key("mobile"),
+            fax: key("fax"),
+            other: key("other"),
+            core_schema: key(crate::target::CORE_USER_SCHEMA),
+            address_fields: all(ADDRESS_FIELDS),
+            phone_fields: all(PHONE_FIELDS),
+            attribute_fields: all(ATTRIBUTE_FIELDS),
+        }
+    })
+}
+
+/// The core User schema URN as a shared string value.
+pub(crate) fn core_schema() -> Value {
+    Value::Str(words().core_schema.clone())
 }
 
 fn empty_string() -> Value {
@@ -196,7 +234,12 @@ pub(crate) fn normalize_projected(
     // One pass over the input: known attributes into their slots, others kept as-is.
     let mut slots = [NONE; TOP.len()];
     let mut api_id = None;
-    let mut out: Vec<(Arc<str>, Value)> = Vec::with_capacity(TOP.len() + 4);
+    // Sized to what is kept: a large request would make the allocator consolidate its
+    // free lists on every user.
+    let kept = projection.map_or(TOP.len() + 4, |p| {
+        p.top.count_ones() as usize + p.others.len()
+    });
+    let mut out: Vec<(Arc<str>, Value)> = Vec::with_capacity(kept);
     for (k, v) in obj {
         match names().get(k.as_str()) {
             Some((_, Some(i))) => slots[*i] = Some(v).filter(|v| !v.is_null()),
@@ -216,15 +259,27 @@ pub(crate) fn normalize_projected(
             Shape::Id => api_id.or(given).map_or_else(empty_string, Value::from_json),
             Shape::Text => given.map_or_else(empty_string, Value::from_json),
             Shape::Flag => given.map_or(Value::Bool(false), Value::from_json),
-            Shape::Records(fields) => records(given, fields),
+            Shape::Records(fields) => records(given, fields, record_keys(fields)),
         };
         out.push((top_key(i), value));
     }
     Value::map(out)
 }
 
+/// The shared keys of one of the record field lists.
+fn record_keys(fields: &[&str]) -> &'static [Arc<str>] {
+    let w = words();
+    if std::ptr::eq(fields, ADDRESS_FIELDS) {
+        &w.address_fields
+    } else if std::ptr::eq(fields, PHONE_FIELDS) {
+        &w.phone_fields
+    } else {
+        &w.attribute_fields
+    }
+}
+
 /// An array of objects with `fields` filled in as `""` when unset.
-fn records(v: Option<&serde_json::Value>, fields: &[&str]) -> Value {
+fn records(v: Option<&serde_json::Value>, fields: &[&str], keys: &[Arc<str>]) -> Value {
     static EMPTY: OnceLock<Value> = OnceLock::new();
     let Some(items) = v.and_then(serde_json::Value::as_array) else {
         return EMPTY.get_or_init(|| Value::array(Vec::new())).clone();
@@ -232,29 +287,35 @@ fn records(v: Option<&serde_json::Value>, fields: &[&str]) -> Value {
     let normalized = items
         .iter()
         .map(|item| match item.as_object() {
-            Some(obj) => record(obj, fields),
+            Some(obj) => record(obj, fields, keys),
             None => Value::from_json(item),
         })
         .collect();
     Value::array(normalized)
 }
 
-fn record(obj: &serde_json::Map<String, serde_json::Value>, fields: &[&str]) -> Value {
+fn record(
+    obj: &serde_json::Map<String, serde_json::Value>,
+    fields: &[&str],
+    keys: &[Arc<str>],
+) -> Value {
     // Bit i: fields[i] is set in the input.
     let mut present = 0u32;
     let mut out: Vec<(Arc<str>, Value)> = Vec::with_capacity(fields.len().max(obj.len()));
     for (k, v) in obj {
-        if let Some(i) = fields.iter().position(|f| *f == k) {
-            if v.is_null() {
-                continue;
+        match fields.iter().position(|f| *f == k) {
+            Some(_) if v.is_null() => {}
+            Some(i) => {
+                present |= 1 << i;
+                let shared = keys.get(i).cloned().unwrap_or_else(|| key(k));
+                out.push((shared, Value::from_json(v)));
             }
-            present |= 1 << i;
+            None => out.push((key(k), Value::from_json(v))),
         }
-        out.push((key(k), Value::from_json(v)));
     }
-    for (i, f) in fields.iter().enumerate() {
+    for (i, shared) in keys.iter().enumerate() {
         if present & (1 << i) == 0 {
-            out.push((key(f), empty_string()));
+            out.push((shared.clone(), empty_string()));
         }
     }
     Value::map(out)
@@ -275,10 +336,6 @@ fn is_empty(v: &Value) -> bool {
 /// False for nil, `""`, `[]` and `{}`; true for anything else.
 fn not_null_or_empty(_: &mut Budget, args: &[Value], _: usize) -> R {
     Ok(Value::Bool(!is_empty(arg(args, 0))))
-}
-
-fn entry(name: &str, value: Value) -> (Arc<str>, Value) {
-    (key(name), value)
 }
 
 /// Builds the SCIM multi-valued list from one record or an array of them; the first
@@ -314,7 +371,7 @@ fn scim_list(
 }
 
 fn primary_entry(primary: bool) -> Option<(Arc<str>, Value)> {
-    primary.then(|| (key("primary"), Value::Bool(true)))
+    primary.then(|| (words().primary.clone(), Value::Bool(true)))
 }
 
 /// `toScimEmails(email)`: nil or `""` → nil, else `[{value, type: "work", primary: true}]`.
@@ -324,8 +381,9 @@ fn to_scim_emails(b: &mut Budget, args: &[Value], pos: usize) -> R {
         // Entries in key order.
         let mut entries = Vec::with_capacity(3);
         entries.extend(primary_entry(primary));
-        entries.push(entry("type", word("work")));
-        entries.push(entry("value", email.clone()));
+        let w = words();
+        entries.push((w.kind.clone(), Value::Str(w.work.clone())));
+        entries.push((w.value.clone(), email.clone()));
         Some(Value::map(entries))
     })
 }
@@ -335,10 +393,12 @@ fn to_scim_emails(b: &mut Budget, args: &[Value], pos: usize) -> R {
 fn to_scim_addresses(b: &mut Budget, args: &[Value], pos: usize) -> R {
     scim_list("toScimAddresses", arg(args, 0), b, pos, |addr, primary| {
         let map = addr.as_map()?;
+        let w = words();
+        // The shared key of an address field, by its position in ADDRESS_FIELDS.
         let field = |name: &str| {
-            map.get(name)
-                .filter(|v| !is_empty(v))
-                .map(|v| (key(name), v.clone()))
+            let i = ADDRESS_FIELDS.iter().position(|f| *f == name)?;
+            let value = map.get(name).filter(|v| !is_empty(v))?;
+            Some((w.address_fields.get(i)?.clone(), value.clone()))
         };
         // Entries in key order.
         let mut entries = Vec::with_capacity(7);
@@ -348,19 +408,20 @@ fn to_scim_addresses(b: &mut Budget, args: &[Value], pos: usize) -> R {
         entries.extend(primary_entry(primary));
         entries.extend(field("region"));
         entries.extend(field("streetAddress"));
-        entries.push(field("type").unwrap_or_else(|| entry("type", word("work"))));
+        entries.push(field("type").unwrap_or_else(|| (w.kind.clone(), Value::Str(w.work.clone()))));
         Some(Value::map(entries))
     })
 }
 
 /// JumpCloud's phone types as SCIM's.
-fn scim_phone_type(jc_type: &str) -> &'static str {
+fn scim_phone_type(jc_type: &str) -> Arc<str> {
+    let w = words();
     match jc_type {
-        "work" => "work",
-        "home" => "home",
-        "mobile" | "work_mobile" => "mobile",
-        "work_fax" => "fax",
-        _ => "other",
+        "work" => w.work.clone(),
+        "home" => w.home.clone(),
+        "mobile" | "work_mobile" => w.mobile.clone(),
+        "work_fax" => w.fax.clone(),
+        _ => w.other.clone(),
     }
 }
 
@@ -375,10 +436,11 @@ fn to_scim_phone_numbers(b: &mut Budget, args: &[Value], pos: usize) -> R {
             let map = phone.as_map()?;
             let number = map.get("number").filter(|v| !is_empty(v))?.clone();
             let kind = scim_phone_type(map.get("type").and_then(Value::as_str).unwrap_or(""));
+            let w = words();
             let mut entries = Vec::with_capacity(3);
             entries.extend(primary_entry(primary));
-            entries.push(entry("type", word(kind)));
-            entries.push(entry("value", number));
+            entries.push((w.kind.clone(), Value::Str(kind)));
+            entries.push((w.value.clone(), number));
             Some(Value::map(entries))
         },
     )

@@ -36,6 +36,7 @@ pub mod preview;
 pub mod printer;
 pub mod table;
 pub mod target;
+mod user_layout;
 mod value;
 
 pub use error::{ErrorKind, ExprError, Span};

@@ -1,14 +1,11 @@
 //! The SCIM User a table produces for one JumpCloud user, with the outcome of every
 //! row — what the desktop app shows live and what `keybridge map` prints.
 
-use std::sync::Arc;
-
 use serde::Serialize;
 
 use crate::error::ExprError;
 use crate::jumpcloud::normalize_jc_user_ref;
 use crate::table::{Applies, CompiledTable};
-use crate::target::CORE_USER_SCHEMA;
 use crate::value::Value;
 
 /// What happened to one row.
@@ -77,7 +74,7 @@ pub fn preview(
                     Outcome::Skipped => RowResult::SkippedOnUpdate,
                     Outcome::Failed(error) => RowResult::Failed {
                         text: error.to_string(),
-                        error,
+                        error: *error,
                     },
                 },
             })
@@ -99,7 +96,9 @@ pub(crate) enum Outcome {
     Set(Value),
     Omitted,
     Skipped,
-    Failed(ExprError),
+    /// Boxed: errors are rare and keeping the outcome small keeps the per-user list
+    /// of outcomes a small allocation.
+    Failed(Box<ExprError>),
 }
 
 /// The SCIM User as a value, and the outcome of each row of the table.
@@ -126,22 +125,19 @@ impl Mapped<'_> {
 
 /// Maps an already-built environment; the fast path under [`preview`].
 pub fn map_user<'t>(env: &[Value], table: &'t CompiledTable, is_create: bool) -> Mapped<'t> {
-    let mut builder = UserBuilder {
-        top: Vec::with_capacity(table.rows.len() + 2),
-        ..UserBuilder::default()
-    };
+    let mut builder = table.layout.builder();
     let mut outcomes = Vec::with_capacity(table.rows.len());
-    for row in &table.rows {
+    for (i, row) in table.rows.iter().enumerate() {
         let outcome = if row.applies == Applies::CreateOnly && !is_create {
             Outcome::Skipped
         } else {
             match CompiledTable::row_value(row, env) {
                 Ok(Some(v)) => {
-                    builder.set(row.schema.as_ref(), &row.keys, v.clone());
+                    builder.set(i, v.clone());
                     Outcome::Set(v)
                 }
                 Ok(None) => Outcome::Omitted,
-                Err(e) => Outcome::Failed(e),
+                Err(e) => Outcome::Failed(Box::new(e)),
             }
         };
         outcomes.push(outcome);
@@ -150,76 +146,5 @@ pub fn map_user<'t>(env: &[Value], table: &'t CompiledTable, is_create: bool) ->
         user: builder.finish(),
         table,
         outcomes,
-    }
-}
-
-type Entries = Vec<(Arc<str>, Value)>;
-
-/// Collects attributes into the nested SCIM shape and the `schemas` list.
-#[derive(Default)]
-struct UserBuilder {
-    top: Entries,
-    /// Complex attributes under construction: schema, attribute, sub-attributes.
-    complex: Vec<(Option<Arc<str>>, Arc<str>, Entries)>,
-    /// Extension schemas in order of first use, each with its attributes.
-    extensions: Vec<(Arc<str>, Entries)>,
-}
-
-impl UserBuilder {
-    fn set(&mut self, schema: Option<&Arc<str>>, keys: &[Arc<str>], value: Value) {
-        let (Some(attr), sub) = (keys.first(), keys.get(1)) else {
-            return;
-        };
-        if let Some(schema) = schema {
-            // List the schema in first-use order even when only a sub-attribute is set.
-            self.extension(schema);
-        }
-        if let Some(sub) = sub {
-            let slot = self
-                .complex
-                .iter()
-                .position(|(s, a, _)| s.as_ref() == schema && a == attr);
-            let i = slot.unwrap_or_else(|| {
-                self.complex
-                    .push((schema.cloned(), attr.clone(), Vec::new()));
-                self.complex.len() - 1
-            });
-            self.complex[i].2.push((sub.clone(), value));
-            return;
-        }
-        match schema {
-            None => self.top.push((attr.clone(), value)),
-            Some(schema) => self.extension(schema).push((attr.clone(), value)),
-        }
-    }
-
-    fn extension(&mut self, schema: &Arc<str>) -> &mut Entries {
-        let i = match self.extensions.iter().position(|(s, _)| s == schema) {
-            Some(i) => i,
-            None => {
-                self.extensions.push((schema.clone(), Vec::new()));
-                self.extensions.len() - 1
-            }
-        };
-        &mut self.extensions[i].1
-    }
-
-    fn finish(mut self) -> Value {
-        for (schema, attr, subs) in std::mem::take(&mut self.complex) {
-            let value = Value::map(subs);
-            match schema {
-                None => self.top.push((attr, value)),
-                Some(schema) => self.extension(&schema).push((attr, value)),
-            }
-        }
-        let mut schemas = Vec::with_capacity(1 + self.extensions.len());
-        schemas.push(crate::jumpcloud::word(CORE_USER_SCHEMA));
-        for (schema, attrs) in self.extensions {
-            schemas.push(Value::Str(schema.clone()));
-            self.top.push((schema, Value::map(attrs)));
-        }
-        self.top
-            .push((crate::jumpcloud::key("schemas"), Value::array(schemas)));
-        Value::map(self.top)
     }
 }

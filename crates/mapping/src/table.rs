@@ -11,6 +11,7 @@ use crate::error::ExprError;
 use crate::expression::Expression;
 use crate::jumpcloud::{self, Projection};
 use crate::target::Target;
+use crate::user_layout::UserLayout;
 use crate::value::Value;
 
 /// The variables a mapping expression sees, in slot order.
@@ -175,11 +176,8 @@ enum Source {
 pub(crate) struct CompiledRow {
     pub index: usize,
     pub target: Target,
-    /// The target as shown, and its schema and attribute names, shared rather than
-    /// rebuilt for every user.
+    /// The target as shown, shared rather than rebuilt for every user.
     pub display: Arc<str>,
-    pub schema: Option<Arc<str>>,
-    pub keys: Vec<Arc<str>>,
     pub applies: Applies,
     source: Source,
 }
@@ -190,6 +188,7 @@ pub struct CompiledTable {
     pub(crate) rows: Vec<CompiledRow>,
     /// The `jcUser` attributes the rows read (None: any of them may be read).
     projection: Option<Projection>,
+    pub(crate) layout: UserLayout,
 }
 
 impl CompiledTable {
@@ -222,8 +221,6 @@ impl CompiledTable {
                     rows.push(CompiledRow {
                         index,
                         display: Arc::from(target.display()),
-                        schema: target.schema.as_deref().map(Arc::from),
-                        keys: target.path.iter().map(|k| Arc::from(k.as_str())).collect(),
                         target,
                         applies: row.applies,
                         source,
@@ -246,7 +243,13 @@ impl CompiledTable {
         }
         if errors.is_empty() {
             let projection = jc_user_fields(&rows).map(|fields| Projection::of(&fields));
-            Ok(CompiledTable { rows, projection })
+            let targets: Vec<&Target> = rows.iter().map(|r| &r.target).collect();
+            let layout = UserLayout::new(&targets);
+            Ok(CompiledTable {
+                rows,
+                projection,
+                layout,
+            })
         } else {
             Err(TableError::Rows(errors))
         }
