@@ -18,6 +18,10 @@ pub(crate) struct UserLayout {
     extensions: Vec<(Arc<str>, usize)>,
     /// For each compiled row: its top-level slot and the path below it.
     rows: Vec<(usize, Vec<Arc<str>>)>,
+    /// The `schemas` arrays for the common cases, shared: no extension has a value,
+    /// or all of them have.
+    core_only: Value,
+    all_schemas: Value,
 }
 
 /// A value being built: nothing yet, a value, or an object of named parts.
@@ -63,11 +67,19 @@ impl UserLayout {
             })
             .collect();
         let schemas = slot_of("schemas");
+        let core_only = Value::array(vec![crate::jumpcloud::core_schema()]);
+        let all_schemas = Value::array(
+            std::iter::once(crate::jumpcloud::core_schema())
+                .chain(extensions.iter().map(|(s, _)| Value::Str(s.clone())))
+                .collect(),
+        );
         UserLayout {
             keys,
             schemas,
             extensions,
             rows,
+            core_only,
+            all_schemas,
         }
     }
 
@@ -98,14 +110,26 @@ impl UserBuilder<'_> {
     pub fn finish(self) -> Value {
         let layout = self.layout;
         let mut entries = Vec::with_capacity(self.slots.len());
-        let mut schemas = Vec::with_capacity(1 + layout.extensions.len());
-        schemas.push(crate::jumpcloud::core_schema());
-        for (schema, slot) in &layout.extensions {
-            if !matches!(self.slots.get(*slot), Some(Slot::Empty) | None) {
-                schemas.push(Value::Str(schema.clone()));
+        let has_value = |slot: &usize| !matches!(self.slots.get(*slot), Some(Slot::Empty) | None);
+        let present = layout
+            .extensions
+            .iter()
+            .filter(|(_, slot)| has_value(slot))
+            .count();
+        let schemas = if present == 0 {
+            layout.core_only.clone()
+        } else if present == layout.extensions.len() {
+            layout.all_schemas.clone()
+        } else {
+            let mut list = vec![crate::jumpcloud::core_schema()];
+            for (schema, slot) in &layout.extensions {
+                if has_value(slot) {
+                    list.push(Value::Str(schema.clone()));
+                }
             }
-        }
-        let mut schemas = Some(Value::array(schemas));
+            Value::array(list)
+        };
+        let mut schemas = Some(schemas);
         for (i, (key, slot)) in layout.keys.iter().zip(self.slots).enumerate() {
             if i == layout.schemas {
                 entries.push((key.clone(), schemas.take().unwrap_or_default()));

@@ -263,3 +263,26 @@ fn map_command_prints_the_scim_user_or_every_bad_row() {
     let updated = map_command(jc, Some(r#"{"locale": "de-DE"}"#), None).expect("maps");
     assert!(updated.contains("\"locale\": \"de-DE\""), "{updated}");
 }
+
+#[test]
+fn only_extensions_that_got_a_value_are_listed_in_schemas() {
+    let t = table(json!([
+        {"kind": "direct", "source": "department", "target": "$enterpriseUser.department"},
+        {"kind": "constant", "source": 1, "target": "urn:ietf:params:scim:schemas:extension:acme:2.0:User:badge"},
+        {"kind": "direct", "source": "company", "target": "urn:ietf:params:scim:schemas:extension:beta:1.0:User:org"}
+    ]));
+    let compiled = CompiledTable::compile(&t).expect("valid");
+    let p = preview(&json!({"company": "Acme"}), None, &compiled, true);
+    assert_eq!(
+        p.user["schemas"],
+        json!([
+            "urn:ietf:params:scim:schemas:core:2.0:User",
+            "urn:ietf:params:scim:schemas:extension:acme:2.0:User",
+            "urn:ietf:params:scim:schemas:extension:beta:1.0:User"
+        ])
+    );
+    assert!(p
+        .user
+        .get("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User")
+        .is_none());
+}
