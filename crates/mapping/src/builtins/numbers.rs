@@ -15,6 +15,14 @@ pub(crate) const BUILTINS: &[Builtin] = &[
     builtin("round", round, 1, 1),
     builtin("mean", mean, 1, MANY),
     builtin("median", median, 1, MANY),
+    builtin("bitand", bitand, 2, 2),
+    builtin("bitor", bitor, 2, 2),
+    builtin("bitxor", bitxor, 2, 2),
+    builtin("bitnand", bitnand, 2, 2),
+    builtin("bitnot", bitnot, 1, 1),
+    builtin("bitshl", bitshl, 2, 2),
+    builtin("bitshr", bitshr, 2, 2),
+    builtin("bitushr", bitushr, 2, 2),
 ];
 
 type R = Result<Value, Fault>;
@@ -92,6 +100,71 @@ fn floor(_: &mut Budget, args: &[Value], pos: usize) -> R {
 /// Half away from zero, like Go's `math.Round`.
 fn round(_: &mut Budget, args: &[Value], pos: usize) -> R {
     rounding("round", args, pos, f64::round)
+}
+
+/// Two integer arguments of a bitwise builtin.
+fn ints(name: &str, args: &[Value], pos: usize) -> Result<(i64, i64), Fault> {
+    match (&args[0], &args[1]) {
+        (Value::Int(a), Value::Int(b)) => Ok((*a, *b)),
+        (Value::Int(_), other) | (other, _) => Err(invalid(name, other, pos)),
+    }
+}
+
+/// A shift count: Go panics on a negative one; shifting by 64 or more empties.
+fn shift(name: &str, n: i64, pos: usize) -> Result<u32, Fault> {
+    u32::try_from(n).map_err(|_| {
+        Fault::runtime(
+            pos,
+            format!("invalid argument for {name}: negative shift count {n}"),
+        )
+    })
+}
+
+fn bitand(_: &mut Budget, args: &[Value], pos: usize) -> R {
+    ints("bitand", args, pos).map(|(a, b)| Value::Int(a & b))
+}
+
+fn bitor(_: &mut Budget, args: &[Value], pos: usize) -> R {
+    ints("bitor", args, pos).map(|(a, b)| Value::Int(a | b))
+}
+
+fn bitxor(_: &mut Budget, args: &[Value], pos: usize) -> R {
+    ints("bitxor", args, pos).map(|(a, b)| Value::Int(a ^ b))
+}
+
+/// Go's AND NOT (`&^`).
+fn bitnand(_: &mut Budget, args: &[Value], pos: usize) -> R {
+    ints("bitnand", args, pos).map(|(a, b)| Value::Int(a & !b))
+}
+
+fn bitnot(_: &mut Budget, args: &[Value], pos: usize) -> R {
+    match &args[0] {
+        Value::Int(a) => Ok(Value::Int(!a)),
+        other => Err(invalid("bitnot", other, pos)),
+    }
+}
+
+fn bitshl(_: &mut Budget, args: &[Value], pos: usize) -> R {
+    let (a, n) = ints("bitshl", args, pos)?;
+    let n = shift("bitshl", n, pos)?;
+    Ok(Value::Int(a.checked_shl(n).unwrap_or(0)))
+}
+
+fn bitshr(_: &mut Budget, args: &[Value], pos: usize) -> R {
+    let (a, n) = ints("bitshr", args, pos)?;
+    let n = shift("bitshr", n, pos)?;
+    Ok(Value::Int(a.checked_shr(n).unwrap_or(if a < 0 {
+        -1
+    } else {
+        0
+    })))
+}
+
+/// Unsigned shift right: the bits of `a` shifted as an unsigned number.
+fn bitushr(_: &mut Budget, args: &[Value], pos: usize) -> R {
+    let (a, n) = ints("bitushr", args, pos)?;
+    let n = shift("bitushr", n, pos)?;
+    Ok(Value::Int((a as u64).checked_shr(n).unwrap_or(0) as i64))
 }
 
 fn mean(b: &mut Budget, args: &[Value], pos: usize) -> R {

@@ -161,6 +161,28 @@ fn number_builtins() {
 }
 
 #[test]
+fn bitwise_builtins() {
+    check(&[
+        ("bitand(0b1010, 0b1100) == 0b1000", "true"),
+        ("bitor(0b1010, 0b1100) == 0b1110", "true"),
+        ("bitxor(0b1010, 0b1100) == 0b110", "true"),
+        ("bitnand(0b1010, 0b1100) == 0b10", "true"),
+        ("bitnot(0b1010) == -0b1011", "true"),
+        ("bitshl(0b101101, 2) == 0b10110100", "true"),
+        ("bitshr(0b101101, 2) == 0b1011", "true"),
+        ("bitushr(-0b101, 2)", "4611686018427387902"),
+        (
+            "bitshl(1, -1)",
+            "error: invalid argument for bitshl: negative shift count -1",
+        ),
+        (
+            "bitand(1, 'a')",
+            "error: invalid argument for bitand (type string)",
+        ),
+    ]);
+}
+
+#[test]
 fn array_builtins() {
     check(&[
         ("concat([1, 2], [3, 4])", "[1,2,3,4]"),
