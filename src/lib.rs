@@ -7,6 +7,7 @@
 
 pub mod bridge;
 pub mod directory;
+pub mod logging;
 pub mod mappings;
 pub mod store;
 pub mod tokens;

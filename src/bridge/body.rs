@@ -1,10 +1,24 @@
-//! Reading a JSON request body within the limits: size, nesting depth, media type.
+//! Reading a JSON request body within the limits: size, time, nesting depth, media type.
 
-use axum::body::Body;
-use axum::http::{header, HeaderMap};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Version};
+use axum::middleware::Next;
+use axum::response::Response;
+use http_body::{Frame, SizeHint};
 use http_body_util::BodyExt;
 use keybridge_scim::ScimError;
 use serde_json::Value;
+use tokio::time::Sleep;
+
+use super::AppState;
 
 /// Reads and parses a JSON body of at most `max` bytes and `max_depth` nesting levels.
 pub async fn read_json(
@@ -27,12 +41,100 @@ pub async fn read_json(
                     format!("the request body is larger than the {max} bytes allowed"),
                 ));
             }
+            if let Some(late) = find_cause::<BodyTimedOut>(&*e) {
+                return Err(ScimError::new(
+                    408,
+                    None,
+                    format!(
+                        "the request body did not arrive within {} s; send it at once",
+                        late.0.as_secs()
+                    ),
+                ));
+            }
             return Err(ScimError::invalid_syntax(
                 "the request body could not be read",
             ));
         }
     };
     parse_json(&bytes, max_depth)
+}
+
+/// `err` or one of its sources, if one is an `E`.
+fn find_cause<'a, E: std::error::Error + 'static>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a E> {
+    let mut cur = Some(err);
+    while let Some(e) = cur {
+        if let Some(found) = e.downcast_ref::<E>() {
+            return Some(found);
+        }
+        cur = e.source();
+    }
+    None
+}
+
+/// The body of a request did not arrive within `Limits::body_read_timeout`.
+#[derive(Debug, thiserror::Error)]
+#[error("the request body did not arrive within {0:?}")]
+pub struct BodyTimedOut(pub Duration);
+
+/// A request body that fails once its deadline passes, so a client dribbling a body
+/// cannot hold a connection (and a handler) for ever.
+struct DeadlineBody {
+    inner: Body,
+    deadline: Pin<Box<Sleep>>,
+    timeout: Duration,
+    expired: Arc<AtomicBool>,
+}
+
+impl http_body::Body for DeadlineBody {
+    type Data = Bytes;
+    type Error = axum::BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        if let Poll::Ready(frame) = Pin::new(&mut self.inner).poll_frame(cx) {
+            return Poll::Ready(frame.map(|f| f.map_err(Into::into)));
+        }
+        if self.deadline.as_mut().poll(cx).is_ready() {
+            self.expired.store(true, Ordering::Relaxed);
+            return Poll::Ready(Some(Err(BodyTimedOut(self.timeout).into())));
+        }
+        Poll::Pending
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// Layer function: gives every request body `Limits::body_read_timeout` from now to
+/// arrive. When it did not, the answer (408, from `read_json`) closes an HTTP/1.1
+/// connection, whose unread rest of the body would otherwise be the next "request".
+pub async fn body_deadline(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let timeout = state.limits.body_read_timeout;
+    let expired = Arc::new(AtomicBool::new(false));
+    let version = req.version();
+    let req = req.map(|inner| {
+        Body::new(DeadlineBody {
+            inner,
+            deadline: Box::pin(tokio::time::sleep(timeout)),
+            timeout,
+            expired: expired.clone(),
+        })
+    });
+    let mut resp = next.run(req).await;
+    if expired.load(Ordering::Relaxed) && version <= Version::HTTP_11 {
+        resp.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    resp
 }
 
 /// Parses JSON after checking its nesting depth, so a deeply nested body is refused

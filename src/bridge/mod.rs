@@ -1,24 +1,29 @@
 //! The bridge: SCIM 2.0 over HTTP(S) with bearer tokens, in front of the directory.
 //!
-//! Cross-cutting concerns (auth, limits, path normalisation) are layers composed in
-//! `routes.rs`; handlers extract typed input and call one directory function.
+//! Cross-cutting concerns (metrics, auth and its throttle, body deadlines, limits, path
+//! normalisation) are layers composed in `routes.rs`; handlers extract typed input and
+//! call one directory function.
 
 mod auth;
 mod body;
 mod bulk;
 mod discovery;
 mod health;
+pub mod metrics;
 mod reply;
 mod resources;
 mod routes;
 mod server;
+pub mod throttle;
 pub mod tls;
+pub mod x509;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+pub use metrics::Metrics;
 pub use server::{serve, RunningBridge, ServeError};
 pub use tls::TlsMode;
 
@@ -38,8 +43,20 @@ pub struct Limits {
     pub max_json_depth: usize,
     /// Largest page, advertised as `filter.maxResults`.
     pub max_results: u64,
-    /// Most connections served at once.
+    /// Most connections served at once; one more is accepted and closed at once.
     pub max_connections: usize,
+    /// Largest request head (request line and headers, bytes); larger ones get 431 over
+    /// HTTP/1.1 and a stream reset over HTTP/2.
+    pub max_header_bytes: usize,
+    /// How long a client may take to send a request head (HTTP/1.1 slow-loris).
+    pub header_read_timeout: Duration,
+    /// How long a client may take to send a whole request body once its head arrived; a
+    /// client that dribbles a body is answered 408 and disconnected.
+    pub body_read_timeout: Duration,
+    /// Failed authentications one source address may make per minute (token bucket with
+    /// this many in the bucket); past that it is answered 429 until the bucket refills.
+    /// Requests with a valid token are never counted nor throttled.
+    pub auth_failures_per_minute: u32,
 }
 
 impl Default for Limits {
@@ -51,6 +68,10 @@ impl Default for Limits {
             max_json_depth: 32,
             max_results: 1000,
             max_connections: 1024,
+            max_header_bytes: 64 * 1024,
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(30),
+            auth_failures_per_minute: 10,
         }
     }
 }
@@ -76,6 +97,10 @@ pub struct AppState {
     pub public_origin: Option<String>,
     pub tls_mode: &'static str,
     pub started: Instant,
+    /// Failed authentications by source address.
+    pub auth_throttle: Arc<throttle::AuthThrottle>,
+    /// What `/metrics` shows.
+    pub metrics: Metrics,
 }
 
 impl AppState {

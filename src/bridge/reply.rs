@@ -2,7 +2,7 @@
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use keybridge_scim::ScimError;
+use keybridge_scim::{ScimError, ScimType};
 use serde_json::Value;
 
 use crate::directory::DirectoryError;
@@ -30,10 +30,23 @@ pub fn resource(status: StatusCode, body: &Value) -> Response {
     resp
 }
 
+/// Marks a response as a SCIM error, with its scimType, for the metrics layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ErrorKind(pub Option<ScimType>);
+
+impl ErrorKind {
+    /// The scimType keyword, or `none`.
+    pub fn label(&self) -> &'static str {
+        self.0.map_or("none", ScimType::as_str)
+    }
+}
+
 /// The error a client reads.
 pub fn error(e: &ScimError) -> Response {
     let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    json(status, &e.to_json())
+    let mut resp = json(status, &e.to_json());
+    resp.extensions_mut().insert(ErrorKind(e.scim_type));
+    resp
 }
 
 impl IntoResponse for DirectoryError {

@@ -9,7 +9,11 @@ use axum::routing::{any, get, post};
 use axum::{middleware, Extension, Router};
 use keybridge_scim::schema::ResourceType;
 
-use super::{auth, bulk, discovery, health, resources, AppState};
+use axum::http::header;
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+
+use super::metrics::MetricsLayer;
+use super::{auth, body, bulk, discovery, health, metrics, resources, AppState};
 use crate::directory::Actor;
 
 type Params = Query<HashMap<String, String>>;
@@ -94,11 +98,16 @@ fn scim_api() -> Router<AppState> {
 
 /// The whole application. SCIM answers under `/scim/v2` and `/scim` (what 1Password's
 /// bridge serves); trailing slashes are trimmed before routing (see `server.rs`).
+///
+/// Layers, outermost first: metrics (so they count refusals too), `Authorization` marked
+/// sensitive (so no `Debug` of a request shows it), the body deadline, then the bearer
+/// token on everything but `/ping`.
 pub fn router(state: AppState) -> Router {
     let authenticated = Router::new()
         .nest("/scim/v2", scim_api())
         .nest("/scim", scim_api())
         .route("/health", get(health::health))
+        .route("/metrics", get(metrics::scrape))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_token,
@@ -107,5 +116,13 @@ pub fn router(state: AppState) -> Router {
         .route("/ping", get(health::ping))
         .merge(authenticated)
         .fallback(discovery::not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            body::body_deadline,
+        ))
+        .layer(SetSensitiveRequestHeadersLayer::new([
+            header::AUTHORIZATION,
+        ]))
+        .layer(MetricsLayer::new(state.metrics.clone()))
         .with_state(state)
 }

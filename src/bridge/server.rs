@@ -15,8 +15,12 @@ use tokio::task::JoinHandle;
 use tower::Layer;
 use tower_http::normalize_path::NormalizePathLayer;
 
+use axum::extract::ConnectInfo;
+use axum::Extension;
+
+use super::throttle::{AuthThrottle, MAX_TRACKED_SOURCES};
 use super::tls::{self, TlsError};
-use super::{routes, AppState, BridgeConfig};
+use super::{routes, x509, AppState, BridgeConfig, Metrics};
 use crate::directory::Directory;
 use crate::tokens::TokenVerifier;
 
@@ -31,10 +35,11 @@ pub enum ServeError {
     Tls(#[from] TlsError),
 }
 
-/// How long a TLS handshake or a request head may take before the connection is dropped
-/// (slow-loris protection).
+/// How long a TLS handshake may take before the connection is dropped (slow-loris
+/// protection; the request head's own limit is `Limits::header_read_timeout`).
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// hyper's smallest allowed HTTP/1.1 read buffer.
+const MIN_HTTP1_BUFFER: usize = 8192;
 /// How long shutdown waits for in-flight requests.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -96,6 +101,11 @@ pub async fn serve(
             local_addr.port()
         )
     };
+    let metrics = Metrics::new();
+    if let Some(expiry) = x509::served_certificate_expiry(&config.tls, &config.data_dir, &hostname)
+    {
+        metrics.set_certificate_expiry(expiry);
+    }
     let state = AppState {
         directory: directory.clone(),
         verifier: TokenVerifier::new(directory.store().clone()),
@@ -107,22 +117,30 @@ pub async fn serve(
             tls::TlsMode::None => "none",
         },
         started: Instant::now(),
+        auth_throttle: Arc::new(AuthThrottle::new(
+            config.limits.auth_failures_per_minute,
+            MAX_TRACKED_SOURCES,
+        )),
+        metrics: metrics.clone(),
     };
     let app = NormalizePathLayer::trim_trailing_slash().layer(routes::router(state));
     let (stop, mut stopped) = watch::channel(false);
     let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
     let connections = Arc::new(Semaphore::new(config.limits.max_connections.max(1)));
+    let limits = config.limits.clone();
     let task = tokio::spawn(async move {
         let graceful = GracefulShutdown::new();
         let mut builder = auto::Builder::new(TokioExecutor::new());
         builder
             .http1()
             .timer(TokioTimer::new())
-            .header_read_timeout(HEADER_TIMEOUT);
+            .header_read_timeout(limits.header_read_timeout)
+            .max_buf_size(limits.max_header_bytes.max(MIN_HTTP1_BUFFER));
         builder
             .http2()
             .timer(TokioTimer::new())
-            .max_concurrent_streams(256);
+            .max_concurrent_streams(256)
+            .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX));
         loop {
             let (stream, peer) = tokio::select! {
                 _ = stopped.changed() => break,
@@ -137,11 +155,13 @@ pub async fn serve(
             };
             let Ok(permit) = connections.clone().try_acquire_owned() else {
                 tracing::warn!(%peer, "too many connections; refusing one");
+                metrics.connection_refused();
                 drop(stream);
                 continue;
             };
             let _ = stream.set_nodelay(true);
-            let service = TowerToHyperService::new(app.clone());
+            // The peer's address travels with each request (the auth throttle keys on it).
+            let service = TowerToHyperService::new(Extension(ConnectInfo(peer)).layer(app.clone()));
             let builder = builder.clone();
             let watcher = graceful.watcher();
             let acceptor = acceptor.clone();

@@ -33,9 +33,12 @@ pub struct ServeArgs {
     /// The 1Password profile: externalId is always the email's local part.
     #[arg(long)]
     pub onepassword_compat: Option<bool>,
-    /// Log as JSON lines (for log collectors) instead of text.
+    /// Log as JSON lines on the terminal too (the files in DATA/logs are always JSON).
     #[arg(long)]
     pub log_json: bool,
+    /// How many daily log files to keep in DATA/logs.
+    #[arg(long, default_value_t = keybridge::logging::DEFAULT_KEEP_FILES)]
+    pub log_files: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -45,22 +48,14 @@ pub enum TlsChoice {
     None,
 }
 
-fn init_logging(json: bool) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("KEYBRIDGE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    if json {
-        builder.json().init();
-    } else {
-        builder.init();
-    }
-}
-
 pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
-    init_logging(args.log_json);
     let data_dir = super::data_dir(cli)?;
+    // Held until the end of `run`: dropping it flushes the log file.
+    let _log_guard = keybridge::logging::init(&keybridge::logging::LogConfig {
+        data_dir: Some(data_dir.clone()),
+        terminal_json: args.log_json,
+        keep_files: args.log_files,
+    })?;
     let tls = match args.tls {
         TlsChoice::SelfSigned => TlsMode::SelfSigned,
         TlsChoice::None => TlsMode::None,

@@ -96,6 +96,14 @@ const MIGRATIONS: &[&str] = &[
     r#"
     CREATE INDEX people_by_seq ON people(seq);
     "#,
+    // 4: token rotation. During a changeover a token has a previous digest that stays
+    // valid until it is retired or `previous_expires` passes.
+    r#"
+    ALTER TABLE tokens ADD COLUMN previous_digest BLOB;
+    ALTER TABLE tokens ADD COLUMN previous_expires TEXT;
+    ALTER TABLE tokens ADD COLUMN rotated TEXT;
+    CREATE UNIQUE INDEX tokens_previous_digest ON tokens(previous_digest);
+    "#,
 ];
 
 /// Brings the database up to the newest schema, one transaction per step.
