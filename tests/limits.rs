@@ -468,3 +468,51 @@ async fn plain_http_to_the_tls_port_gets_no_http_answer() {
     running.shutdown().await;
     store.close().await;
 }
+
+#[tokio::test]
+async fn silent_and_idle_connections_are_closed_and_free_their_slots() {
+    let b = TestBridge::start_with(Limits {
+        max_connections: 3,
+        header_read_timeout: Duration::from_secs(1),
+        idle_timeout: Duration::from_secs(2),
+        ..Limits::default()
+    })
+    .await;
+    let addr = b.origin.trim_start_matches("http://").to_owned();
+    let started = Instant::now();
+    // Not a byte.
+    let mut silent = TcpStream::connect(&addr).await.expect("connect");
+    // The HTTP/2 preface and empty SETTINGS, then nothing.
+    let mut h2_idle = TcpStream::connect(&addr).await.expect("connect");
+    h2_idle
+        .write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+        .await
+        .expect("preface");
+    // One request answered, then a keep-alive connection left idle.
+    let mut kept = TcpStream::connect(&addr).await.expect("connect");
+    kept.write_all(b"GET /ping HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .await
+        .expect("request");
+    for (what, stream) in [
+        ("silent", &mut silent),
+        ("idle HTTP/2", &mut h2_idle),
+        ("idle keep-alive", &mut kept),
+    ] {
+        let (_, closed) = read_until_closed(stream, Duration::from_secs(8)).await;
+        assert!(closed, "the {what} connection was left open");
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "{:?}",
+        started.elapsed()
+    );
+    // Their slots are free again.
+    let r = b
+        .client
+        .get(format!("{}/ping", b.origin))
+        .send()
+        .await
+        .expect("ping");
+    assert_eq!(r.status(), StatusCode::OK);
+    b.stop().await;
+}

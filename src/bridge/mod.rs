@@ -9,6 +9,7 @@ mod body;
 mod bulk;
 mod discovery;
 mod health;
+mod idle;
 pub mod metrics;
 mod reply;
 mod resources;
@@ -48,8 +49,12 @@ pub struct Limits {
     /// Largest request head (request line and headers, bytes); larger ones get 431 over
     /// HTTP/1.1 and a stream reset over HTTP/2.
     pub max_header_bytes: usize,
-    /// How long a client may take to send a request head (HTTP/1.1 slow-loris).
+    /// How long a client may take to send a request head (HTTP/1.1 slow-loris), and a
+    /// new connection its first byte.
     pub header_read_timeout: Duration,
+    /// How long a connection may stay open with no byte moving either way (an idle
+    /// keep-alive or HTTP/2 connection); then it is closed and its slot freed.
+    pub idle_timeout: Duration,
     /// How long a client may take to send a whole request body once its head arrived; a
     /// client that dribbles a body is answered 408 and disconnected.
     pub body_read_timeout: Duration,
@@ -70,6 +75,7 @@ impl Default for Limits {
             max_connections: 1024,
             max_header_bytes: 64 * 1024,
             header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(120),
             body_read_timeout: Duration::from_secs(30),
             auth_failures_per_minute: 10,
         }

@@ -18,6 +18,7 @@ use tower_http::normalize_path::NormalizePathLayer;
 use axum::extract::ConnectInfo;
 use axum::Extension;
 
+use super::idle::IdleTimeout;
 use super::throttle::{AuthThrottle, MAX_TRACKED_SOURCES};
 use super::tls::{self, TlsError};
 use super::{routes, x509, AppState, BridgeConfig, Metrics};
@@ -160,6 +161,8 @@ pub async fn serve(
                 continue;
             };
             let _ = stream.set_nodelay(true);
+            // A silent or idle connection must not hold its slot for ever.
+            let stream = IdleTimeout::new(stream, limits.header_read_timeout, limits.idle_timeout);
             // The peer's address travels with each request (the auth throttle keys on it).
             let service = TowerToHyperService::new(Extension(ConnectInfo(peer)).layer(app.clone()));
             let builder = builder.clone();
