@@ -111,7 +111,7 @@ impl Directory {
                 Some(ids) => vec![MemberChange::Replace(ids)],
                 None => vec![],
             };
-            change(conn, row, group.doc, changes, &actor, &base, with_members)
+            change(conn, row, group.doc, changes, actor, &base, with_members)
         })
         .await
     }
@@ -138,7 +138,7 @@ impl Directory {
                 row,
                 doc,
                 outcome.member_changes,
-                &actor,
+                actor,
                 &base,
                 with_members,
             )
@@ -171,7 +171,7 @@ impl Directory {
                 audit::GROUP_DELETE,
                 Subject::group(&row.id, &row.display_name),
                 vec![],
-                &actor,
+                actor,
             )?;
             Ok(())
         })

@@ -35,7 +35,7 @@ impl Directory {
             audit::USER_CREATE,
             Subject::users(),
             actor,
-            move |conn, actor| create(conn, doc, compat, &actor, &base),
+            move |conn, actor| create(conn, doc, compat, actor, &base),
         )
         .await
     }
@@ -78,7 +78,7 @@ impl Directory {
                 explicit_active,
                 Write::Whole,
                 compat,
-                &actor,
+                actor,
                 &base,
             )
         })
@@ -115,7 +115,7 @@ impl Directory {
                 explicit_active,
                 Write::Patch,
                 compat,
-                &actor,
+                actor,
                 &base,
             )
         })
@@ -140,7 +140,7 @@ impl Directory {
                 audit::USER_DELETE,
                 Subject::user(&row.id, &row.user_name),
                 vec![],
-                &actor,
+                actor,
             )?;
             Ok(())
         })
@@ -188,7 +188,7 @@ impl Directory {
                     audit::USER_JOIN,
                     Subject::user(&row.id, &row.user_name),
                     vec![],
-                    &actor,
+                    actor,
                 )?;
                 Ok(render::user(conn, &row, &base)?)
             },
