@@ -5,6 +5,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use axum::extract::ConnectInfo;
+use axum::Extension;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
@@ -14,9 +16,6 @@ use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinHandle;
 use tower::Layer;
 use tower_http::normalize_path::NormalizePathLayer;
-
-use axum::extract::ConnectInfo;
-use axum::Extension;
 
 use super::idle::IdleTimeout;
 use super::throttle::{AuthThrottle, MAX_TRACKED_SOURCES};
