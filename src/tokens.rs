@@ -6,7 +6,6 @@
 //! provider can be switched to the new token at leisure; `retire` ends the changeover
 //! at once. At most two tokens per name are valid at a time.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -203,7 +202,7 @@ const MISS_MAX_AGE: Duration = Duration::from_millis(100);
 pub struct TokenVerifier {
     store: Store,
     cache: Arc<RwLock<Cache>>,
-    reloading: Arc<AtomicBool>,
+    reload_lock: Arc<tokio::sync::Mutex<()>>,
 }
 
 struct Entry {
@@ -226,48 +225,59 @@ impl TokenVerifier {
                 entries: Vec::new(),
                 loaded: None,
             })),
-            reloading: Arc::new(AtomicBool::new(false)),
+            reload_lock: Arc::new(tokio::sync::Mutex::new(())),
         }
     }
 
     /// The name of the token `presented` is, if it is one.
+    ///
+    /// One request re-reads the digests at a time. A request whose token was found does
+    /// not wait for someone else's reload (its copy is at most that reload older); one
+    /// whose token was not found waits, then looks again, so a token issued a moment ago
+    /// is never refused because another request happened to be reloading.
     pub async fn verify(&self, presented: &str) -> Result<Option<String>, StoreError> {
         let d = digest(presented);
-        let found = self.lookup(&d);
-        let max_age = if found.is_some() {
-            HIT_MAX_AGE
-        } else {
-            MISS_MAX_AGE
-        };
-        if self.age().is_none_or(|age| age > max_age) && self.begin_reload() {
-            let reloaded = self.reload_inner().await;
-            self.reloading.store(false, Ordering::Release);
-            match reloaded {
-                Ok(()) => return Ok(self.lookup(&d)),
-                // A token we know stays usable while the store cannot be read; one we
-                // do not know cannot be checked.
-                Err(e) if found.is_none() => return Err(e),
-                Err(e) => {
-                    tracing::warn!(error = %e, "could not re-read the tokens; using the copy in memory")
+        match self.lookup(&d) {
+            Some(name) => {
+                if !self.is_stale(HIT_MAX_AGE) {
+                    return Ok(Some(name));
+                }
+                let Ok(_reloading) = self.reload_lock.try_lock() else {
+                    return Ok(Some(name));
+                };
+                if !self.is_stale(HIT_MAX_AGE) {
+                    return Ok(self.lookup(&d));
+                }
+                match self.reload_inner().await {
+                    Ok(()) => Ok(self.lookup(&d)),
+                    // A token we know stays usable while the store cannot be read.
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not re-read the tokens; using the copy in memory");
+                        Ok(Some(name))
+                    }
                 }
             }
+            None => {
+                if !self.is_stale(MISS_MAX_AGE) {
+                    return Ok(None);
+                }
+                let _reloading = self.reload_lock.lock().await;
+                // Whoever held the lock may just have reloaded.
+                if self.is_stale(MISS_MAX_AGE) {
+                    self.reload_inner().await?;
+                }
+                Ok(self.lookup(&d))
+            }
         }
-        Ok(found)
     }
 
-    fn age(&self) -> Option<Duration> {
+    /// Whether the copy in memory is older than `max_age` (or was never loaded).
+    fn is_stale(&self, max_age: Duration) -> bool {
         self.cache
             .read()
             .ok()
             .and_then(|c| c.loaded.map(|t| t.elapsed()))
-    }
-
-    /// Only one request re-reads the digests at a time; the others use the copy they have
-    /// (at most a reload's duration older).
-    fn begin_reload(&self) -> bool {
-        self.reloading
-            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
-            .is_ok()
+            .is_none_or(|age| age > max_age)
     }
 
     /// Re-reads the digests (after an issue or a revoke in this process).
@@ -479,5 +489,22 @@ mod tests {
             .read()
             .map(|c| c.loaded.is_some())
             .unwrap_or(false));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_first_requests_all_verify() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path(), Default::default()).expect("open");
+        let token = issue(&store, "jc").await.expect("issue");
+        let verifier = TokenVerifier::new(store.clone());
+        let tasks: Vec<_> = (0..64)
+            .map(|_| {
+                let (v, t) = (verifier.clone(), token.expose().to_owned());
+                tokio::spawn(async move { v.verify(&t).await })
+            })
+            .collect();
+        for t in tasks {
+            assert_eq!(t.await.expect("join").expect("verify"), Some("jc".into()));
+        }
     }
 }
