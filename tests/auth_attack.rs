@@ -76,11 +76,19 @@ async fn a_throttled_address_is_answered_normally_again_after_retry_after() {
         ..Limits::default()
     })
     .await;
-    for _ in 0..120 {
-        assert_eq!(get_with(&b, Some(WRONG)).await.0, StatusCode::UNAUTHORIZED);
-    }
-    let (status, headers, _) = get_with(&b, Some(WRONG)).await;
-    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    // At least 120 failures pass; on a busy machine the bucket drains a little while
+    // they are sent, so a few more may, but not many.
+    let mut refused = 0;
+    let headers = loop {
+        let (status, headers, _) = get_with(&b, Some(WRONG)).await;
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            break headers;
+        }
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        refused += 1;
+        assert!(refused < 240, "never throttled");
+    };
+    assert!(refused >= 120, "throttled after {refused}");
     assert_eq!(headers["retry-after"], "1");
     tokio::time::sleep(Duration::from_millis(1100)).await;
     assert_eq!(get_with(&b, Some(WRONG)).await.0, StatusCode::UNAUTHORIZED);
