@@ -5,6 +5,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use super::tls::CertificateSource;
 use super::{reply, AppState};
 use crate::store::people;
 
@@ -40,7 +41,7 @@ pub async fn health(State(state): State<AppState>) -> Response {
         "uptimeSeconds": state.started.elapsed().as_secs(),
         "components": {
             "store": store_state,
-            "tls": {"status": "ok", "mode": state.tls_mode},
+            "tls": tls_component(&state),
         },
         "people": people,
     });
@@ -52,4 +53,40 @@ pub async fn health(State(state): State<AppState>) -> Response {
         },
         &body,
     )
+}
+
+/// Days of validity below which the certificate is reported as `expiring`: ACME renews at
+/// 30, so reaching 14 means renewals have been failing for two weeks.
+const EXPIRING_DAYS: i64 = 14;
+
+/// The served certificate: mode, subject, issuer, validity, and with ACME the renewal
+/// schedule and its last error. `status` is `ok`, `pending` (ACME has not issued yet; a
+/// self-signed stand-in is served), `expiring` or `expired`.
+fn tls_component(state: &AppState) -> serde_json::Value {
+    let Some(live) = &state.certificate else {
+        return json!({"status": "ok", "mode": state.tls_mode});
+    };
+    let served = live.current();
+    let now = time::OffsetDateTime::now_utc();
+    let days_left = served.info.days_left(now);
+    let status = if served.info.not_after <= now {
+        "expired"
+    } else if served.source == CertificateSource::AcmePending {
+        "pending"
+    } else if days_left < EXPIRING_DAYS {
+        "expiring"
+    } else {
+        "ok"
+    };
+    let mut body = json!({
+        "status": status,
+        "mode": state.tls_mode,
+        "source": served.source,
+        "certificate": served.info,
+        "expiresInDays": days_left,
+    });
+    if let Some(renewal) = live.renewal() {
+        body["acme"] = json!(renewal);
+    }
+    body
 }

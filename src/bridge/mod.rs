@@ -4,6 +4,7 @@
 //! normalisation) are layers composed in `routes.rs`; handlers extract typed input and
 //! call one directory function.
 
+pub mod acme;
 mod auth;
 mod body;
 mod bulk;
@@ -24,6 +25,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+pub use acme::AcmeConfig;
 pub use metrics::Metrics;
 pub use server::{serve, RunningBridge, ServeError};
 pub use tls::TlsMode;
@@ -102,6 +104,8 @@ pub struct AppState {
     /// `https://host:port` as clients reach us (no trailing slash), when configured.
     pub public_origin: Option<String>,
     pub tls_mode: &'static str,
+    /// The certificate being served (None with `--tls none`), for `/health`.
+    pub certificate: Option<Arc<tls::LiveCertificate>>,
     pub started: Instant,
     /// Failed authentications by source address.
     pub auth_throttle: Arc<throttle::AuthThrottle>,

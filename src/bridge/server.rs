@@ -17,10 +17,11 @@ use tokio::task::JoinHandle;
 use tower::Layer;
 use tower_http::normalize_path::NormalizePathLayer;
 
+use super::acme::{self, AcmeError, AcmeHandle};
 use super::idle::IdleTimeout;
 use super::throttle::{AuthThrottle, MAX_TRACKED_SOURCES};
-use super::tls::{self, TlsError};
-use super::{routes, x509, AppState, BridgeConfig, Metrics};
+use super::tls::{self, TlsError, TlsMode};
+use super::{routes, AppState, BridgeConfig, Metrics};
 use crate::directory::Directory;
 use crate::tokens::TokenVerifier;
 
@@ -33,6 +34,8 @@ pub enum ServeError {
     },
     #[error(transparent)]
     Tls(#[from] TlsError),
+    #[error(transparent)]
+    Acme(#[from] AcmeError),
 }
 
 /// How long a TLS handshake may take before the connection is dropped (slow-loris
@@ -48,6 +51,9 @@ pub struct RunningBridge {
     pub local_addr: SocketAddr,
     /// The SCIM base URL to paste into the identity provider.
     pub base_url: String,
+    /// The certificate being served (None with `--tls none`).
+    pub certificate: Option<Arc<tls::LiveCertificate>>,
+    acme: Option<AcmeHandle>,
     stop: watch::Sender<bool>,
     task: JoinHandle<()>,
 }
@@ -55,8 +61,16 @@ pub struct RunningBridge {
 impl RunningBridge {
     /// Stops accepting, lets in-flight requests finish (bounded), and returns.
     pub async fn shutdown(self) {
+        if let Some(acme) = self.acme {
+            acme.stop().await;
+        }
         let _ = self.stop.send(true);
         let _ = self.task.await;
+    }
+
+    /// The ACME renewal task, with `--tls acme`.
+    pub fn acme(&self) -> Option<&AcmeHandle> {
+        self.acme.as_ref()
     }
 
     /// Waits until the bridge stops by itself (it does not, unless shut down).
@@ -74,7 +88,7 @@ pub async fn serve(
         .hostname
         .clone()
         .unwrap_or_else(|| config.listen.ip().to_string());
-    let tls = tls::server_config(&config.tls, &config.data_dir, &hostname)?;
+    let tls = tls::prepare(&config.tls, &config.data_dir, &hostname)?;
     let listener = TcpListener::bind(config.listen)
         .await
         .map_err(|source| ServeError::Bind {
@@ -102,20 +116,20 @@ pub async fn serve(
         )
     };
     let metrics = Metrics::new();
-    if let Some(expiry) = x509::served_certificate_expiry(&config.tls, &config.data_dir, &hostname)
-    {
-        metrics.set_certificate_expiry(expiry);
+    if let Some(prepared) = &tls {
+        // The gauge follows every certificate the listener serves, ACME renewals included.
+        let metrics = metrics.clone();
+        prepared.certificate.on_change(move |info| {
+            metrics.set_certificate_expiry(info.not_after.unix_timestamp());
+        });
     }
     let state = AppState {
         directory: directory.clone(),
         verifier: TokenVerifier::new(directory.store().clone()),
         limits: Arc::new(config.limits.clone()),
         public_origin: config.hostname.as_ref().map(|_| origin.clone()),
-        tls_mode: match config.tls {
-            tls::TlsMode::SelfSigned => "self-signed",
-            tls::TlsMode::Pem { .. } => "pem",
-            tls::TlsMode::None => "none",
-        },
+        tls_mode: config.tls.name(),
+        certificate: tls.as_ref().map(|t| t.certificate.clone()),
         started: Instant::now(),
         auth_throttle: Arc::new(AuthThrottle::new(
             config.limits.auth_failures_per_minute,
@@ -123,9 +137,24 @@ pub async fn serve(
         )),
         metrics: metrics.clone(),
     };
+    let acme = match (&config.tls, &tls) {
+        (TlsMode::Acme(acme_config), Some(prepared)) => Some(
+            acme::start(acme::AcmeStart {
+                config: acme_config,
+                data_dir: &config.data_dir,
+                hostname: config.hostname.as_deref(),
+                https_addr: local_addr,
+                https_origin: &origin,
+                certificate: prepared.certificate.clone(),
+            })
+            .await?,
+        ),
+        _ => None,
+    };
+    let certificate = tls.as_ref().map(|t| t.certificate.clone());
     let app = NormalizePathLayer::trim_trailing_slash().layer(routes::router(state));
     let (stop, mut stopped) = watch::channel(false);
-    let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
+    let acceptor = tls.map(|t| tokio_rustls::TlsAcceptor::from(t.config));
     let connections = Arc::new(Semaphore::new(config.limits.max_connections.max(1)));
     let limits = config.limits.clone();
     let task = tokio::spawn(async move {
@@ -182,6 +211,10 @@ pub async fn serve(
                                 }
                                 Err(_) => return,
                             };
+                        // A TLS-ALPN-01 validation only needs the handshake.
+                        if tls_stream.get_ref().1.alpn_protocol() == Some(tls::ACME_TLS_ALPN) {
+                            return;
+                        }
                         let conn = builder
                             .serve_connection_with_upgrades(TokioIo::new(tls_stream), service);
                         let _ = watcher.watch(conn.into_owned()).await;
@@ -207,6 +240,8 @@ pub async fn serve(
     Ok(RunningBridge {
         local_addr,
         base_url: format!("{origin}/scim/v2"),
+        certificate,
+        acme,
         stop,
         task,
     })

@@ -5,6 +5,7 @@ mod expr;
 mod mapping;
 mod people;
 mod serve;
+mod status;
 mod token;
 
 use std::path::PathBuf;
@@ -39,6 +40,8 @@ pub enum SecretsChoice {
 pub enum Command {
     /// Serve the SCIM bridge.
     Serve(serve::ServeArgs),
+    /// The certificates in the data directory and, with --url, a running bridge's health.
+    Status(status::StatusArgs),
     /// Issue, list and revoke bearer tokens.
     #[command(subcommand)]
     Token(token::TokenCommand),
@@ -75,6 +78,7 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::Serve(args) => runtime()?.block_on(serve::run(&cli, args)),
+        Command::Status(args) => runtime()?.block_on(status::run(&cli, args)),
         Command::Token(cmd) => runtime()?.block_on(token::run(&cli, cmd)),
         Command::People(cmd) => runtime()?.block_on(people::run(&cli, cmd)),
         Command::Expr(args) => expr::run_expr(args),

@@ -6,6 +6,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
+use keybridge::bridge::acme::{self, AcmeConfig, ChallengeKind};
+use keybridge::bridge::tls::CertificateSource;
 use keybridge::bridge::{self, BridgeConfig, Limits, TlsMode};
 use keybridge::directory::Directory;
 use keybridge::store::{Store, StoreOptions};
@@ -20,8 +22,9 @@ pub struct ServeArgs {
     /// The public host name JumpCloud reaches this machine by (base URL, certificate).
     #[arg(long)]
     pub hostname: Option<String>,
-    /// How to serve: a self-signed certificate, your own PEM files, or plain HTTP (only
-    /// behind a gateway that terminates TLS).
+    /// How to serve: a self-signed certificate, your own PEM files, a certificate from
+    /// Let's Encrypt (or another ACME CA), or plain HTTP (only behind a gateway that
+    /// terminates TLS).
     #[arg(long, value_enum, default_value_t = TlsChoice::SelfSigned)]
     pub tls: TlsChoice,
     /// Certificate chain (PEM), with --tls pem.
@@ -30,6 +33,8 @@ pub struct ServeArgs {
     /// Private key (PEM), with --tls pem.
     #[arg(long, required_if_eq("tls", "pem"))]
     pub key: Option<PathBuf>,
+    #[command(flatten)]
+    pub acme: AcmeArgs,
     /// The 1Password profile: externalId is always the email's local part.
     #[arg(long)]
     pub onepassword_compat: Option<bool>,
@@ -45,7 +50,57 @@ pub struct ServeArgs {
 pub enum TlsChoice {
     SelfSigned,
     Pem,
+    Acme,
     None,
+}
+
+/// The options of `--tls acme`.
+#[derive(Debug, Args)]
+pub struct AcmeArgs {
+    /// The ACME CA's directory URL, or `letsencrypt` / `letsencrypt-staging`.
+    #[arg(long, default_value = "letsencrypt")]
+    pub acme_directory: String,
+    /// Contact address for the ACME account (the CA's expiry warnings).
+    #[arg(long)]
+    pub acme_email: Option<String>,
+    /// How the CA validates the host name; default: tls-alpn-01 when listening on port
+    /// 443, else http-01.
+    #[arg(long, value_enum)]
+    pub acme_challenge: Option<ChallengeChoice>,
+    /// Port of the plain-HTTP listener for http-01 (the CA connects to port 80).
+    #[arg(long, default_value_t = 80)]
+    pub acme_http_port: u16,
+    /// Renew when the certificate has fewer than this many days left.
+    #[arg(long, default_value_t = 30)]
+    pub acme_renew_days: u32,
+    /// Trust this root certificate (PEM) for the CA's own HTTPS instead of the system's
+    /// roots; for test CAs such as pebble.
+    #[arg(long)]
+    pub acme_ca_root: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ChallengeChoice {
+    #[value(name = "tls-alpn-01")]
+    TlsAlpn01,
+    #[value(name = "http-01")]
+    Http01,
+}
+
+impl AcmeArgs {
+    fn config(&self) -> AcmeConfig {
+        let mut config = AcmeConfig::new(acme::directory_url(&self.acme_directory));
+        config.email = self.acme_email.clone();
+        config.challenge = self.acme_challenge.map(|c| match c {
+            ChallengeChoice::TlsAlpn01 => ChallengeKind::TlsAlpn01,
+            ChallengeChoice::Http01 => ChallengeKind::Http01,
+        });
+        config.http_port = self.acme_http_port;
+        config.renew_before =
+            std::time::Duration::from_secs(u64::from(self.acme_renew_days) * 86_400);
+        config.ca_root = self.acme_ca_root.clone();
+        config
+    }
 }
 
 pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
@@ -59,6 +114,7 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let tls = match args.tls {
         TlsChoice::SelfSigned => TlsMode::SelfSigned,
         TlsChoice::None => TlsMode::None,
+        TlsChoice::Acme => TlsMode::Acme(args.acme.config()),
         TlsChoice::Pem => TlsMode::Pem {
             cert: args.cert.clone().context("--tls pem needs --cert FILE")?,
             key: args.key.clone().context("--tls pem needs --key FILE")?,
@@ -81,6 +137,23 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
         limits: Limits::default(),
     };
     let running = bridge::serve(config, directory.clone()).await?;
+    if let (Some(acme), Some(certificate)) = (running.acme(), &running.certificate) {
+        let current = certificate.current();
+        if current.source == CertificateSource::AcmePending {
+            println!(
+                "Obtaining a certificate for {} from the ACME CA ({}); a self-signed one is served until it arrives (`keybridge status` shows which).",
+                args.hostname.as_deref().unwrap_or_default(),
+                acme.challenge().name(),
+            );
+        } else {
+            println!(
+                "Serving the stored ACME certificate for {} (expires {}); it is renewed {} days ahead.",
+                current.info.dns_names.join(", "),
+                current.info.not_after.date(),
+                args.acme.acme_renew_days,
+            );
+        }
+    }
     let verifier = keybridge::tokens::TokenVerifier::new(store.clone());
     let has_token = verifier.any().await.unwrap_or(false);
     tracing::info!(listen = %running.local_addr, data_dir = %data_dir.display(), "bridge is serving");
