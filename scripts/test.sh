@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test Keybridge has, installing what they need first:
 #   formatting and lints, the Rust test suite of every crate (unit, integration over real
-#   HTTP and SQLite, the SCIM conformance testers against the real binary), and the
-#   secrets test against a real Secret Service.
+#   HTTP and SQLite, the SCIM conformance testers against the real binary, `--tls acme`
+#   against Let's Encrypt's test CA pebble), and the secrets test against a real Secret
+#   Service.
 # Ends with the test runner's summary; exits non-zero on any failure.
 set -euo pipefail
 
@@ -13,6 +14,7 @@ step() { printf '\n==> %s\n' "$*"; }
 
 step "installing test dependencies (idempotent)"
 scripts/install-keyring-test-deps.sh
+scripts/install-pebble.sh
 scripts/install-peers.sh
 
 step "rustfmt"

@@ -179,6 +179,68 @@ async fn tls_alpn_01_issues_a_certificate_and_a_renewal_swaps_it_under_an_open_c
     store.close().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issuance_retries_with_backoff_when_the_ca_refuses_half_of_its_nonces() {
+    let http_port = free_port();
+    let pebble = Pebble::start_with(
+        ChallengePorts {
+            http: http_port,
+            tls: free_port(),
+        },
+        50,
+    )
+    .await;
+    let data = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(data.path(), StoreOptions::default()).expect("store");
+    let directory = Directory::open(store.clone()).await.expect("directory");
+    let mut acme = acme_config(&pebble, ChallengeKind::Http01);
+    acme.http_port = http_port;
+    acme.retry_initial = Duration::from_millis(100);
+    acme.retry_max = Duration::from_secs(1);
+    let config = BridgeConfig {
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        hostname: Some(HOST.into()),
+        tls: TlsMode::Acme(acme),
+        data_dir: data.path().to_owned(),
+        limits: Limits::default(),
+    };
+    let started = Instant::now();
+    let running = bridge::serve(config, directory).await.expect("serve");
+    assert_eq!(
+        running
+            .acme()
+            .and_then(|a| a.http01_addr())
+            .map(|a| a.port()),
+        Some(http_port)
+    );
+    let live = running.certificate.clone().expect("a TLS listener");
+    // Each request is tried three times by the ACME client on badNonce; an order that
+    // still fails is retried whole after a backoff. Record the failures seen meanwhile.
+    let deadline = Instant::now() + ISSUANCE_TIMEOUT;
+    let mut most_failures = 0;
+    while live.current().source != CertificateSource::Acme {
+        if let Some(status) = live.renewal() {
+            most_failures = most_failures.max(status.consecutive_failures);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no certificate within {ISSUANCE_TIMEOUT:?}: {:?}",
+            live.renewal()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    eprintln!(
+        "measured: issuance with 50% of nonces refused took {:?} ({most_failures} failed orders retried)",
+        started.elapsed()
+    );
+    let status = live.renewal().expect("renewal status");
+    assert_eq!(status.consecutive_failures, 0);
+    assert!(status.last_error.is_none());
+    assert!(status.last_success.is_some());
+    running.shutdown().await;
+    store.close().await;
+}
+
 async fn health(addr: SocketAddr, root_pem: &str, token: &str) -> Value {
     let client = reqwest::Client::builder()
         .tls_built_in_root_certs(false)

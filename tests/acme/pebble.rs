@@ -51,7 +51,13 @@ fn find(program: &str) -> PathBuf {
 }
 
 impl Pebble {
+    /// Pebble as Let's Encrypt's developers run it: 5% of nonces refused.
     pub async fn start(ports: ChallengePorts) -> Pebble {
+        Pebble::start_with(ports, 5).await
+    }
+
+    /// Pebble refusing `nonce_reject_percent` of the nonces it receives.
+    pub async fn start_with(ports: ChallengePorts, nonce_reject_percent: u8) -> Pebble {
         let pebble_bin = find("pebble");
         let challtestsrv_bin = find("pebble-challtestsrv");
         let dir = tempfile::tempdir().expect("tempdir");
@@ -94,8 +100,8 @@ impl Pebble {
             // Every order must pass its challenge: no reuse of an earlier validation, so
             // a renewal exercises the challenge on the live listener too.
             .env("PEBBLE_AUTHZREUSE", "0")
-            // Pebble's default, spelled out: 5% of nonces are refused to test retries.
-            .env("PEBBLE_WFE_NONCEREJECT", "5")
+            // A share of valid nonces refused as badNonce, to test the client's retries.
+            .env("PEBBLE_WFE_NONCEREJECT", nonce_reject_percent.to_string())
             .stdin(Stdio::null())
             .stdout(log("pebble.log"))
             .stderr(log("pebble.err"))
