@@ -173,6 +173,18 @@ pub enum AcmeError {
     Timeout(Duration),
 }
 
+impl AcmeError {
+    fn is_unknown_account(&self) -> bool {
+        matches!(
+            self,
+            AcmeError::Acme {
+                source: instant_acme::Error::Api(problem),
+                ..
+            } if problem.r#type.as_deref() == Some("urn:ietf:params:acme:error:accountDoesNotExist")
+        )
+    }
+}
+
 /// One order may take this long, end to end, before it counts as failed and is retried.
 const ORDER_TIMEOUT: Duration = Duration::from_secs(300);
 /// The renewal task wakes at least this often, so a suspended machine or a clock change
@@ -405,9 +417,19 @@ impl Renewer {
             Some(account) => account.clone(),
             None => issuer.account().await?,
         };
-        let served = issuer.obtain(&account).await?;
-        self.account = Some(account);
-        Ok(served)
+        match issuer.obtain(&account).await {
+            Ok(served) => {
+                self.account = Some(account);
+                Ok(served)
+            }
+            Err(e) if e.is_unknown_account() => {
+                // The CA no longer knows the stored account (deactivated, or the CA was
+                // reset): set it aside so the next try registers a new one.
+                self.files.retire_account()?;
+                Err(e)
+            }
+            Err(e) => Err(e),
+        }
     }
 }
 

@@ -62,6 +62,19 @@ impl AcmeFiles {
         self.write(&path, &json)
     }
 
+    /// Renames the account file to `account.json.retired` (kept, not deleted: its key is
+    /// what revokes certificates it ordered).
+    pub(super) fn retire_account(&self) -> Result<(), AcmeError> {
+        let path = self.account_path();
+        let retired = path.with_extension("json.retired");
+        std::fs::rename(&path, &retired).map_err(|source| AcmeError::Write { path, source })?;
+        tracing::warn!(
+            retired = %retired.display(),
+            "the ACME CA does not know the stored account; a new one is registered on the next try"
+        );
+        Ok(())
+    }
+
     /// The stored certificate, if it is one the bridge can serve for `hostname`. Anything
     /// unusable (missing, unreadable, key not matching, other host) means "obtain a new one".
     pub(super) fn load_certificate(&self, hostname: &str) -> Option<ServedCertificate> {
