@@ -162,6 +162,14 @@ async fn tls_alpn_01_issues_a_certificate_and_a_renewal_swaps_it_under_an_open_c
     assert_eq!(kept.peer_certificate().serial, first.info.serial);
     let fresh = KeepAlive::connect(listen, HOST, &root).await;
     assert_eq!(fresh.peer_certificate().serial, second.info.serial);
+    let gauge = metric(
+        listen,
+        &root,
+        &token,
+        "keybridge_tls_certificate_expiry_timestamp_seconds",
+    )
+    .await;
+    assert_eq!(gauge, second.info.not_after.unix_timestamp());
     drop(fresh);
     drop(kept);
 
@@ -241,7 +249,28 @@ async fn issuance_retries_with_backoff_when_the_ca_refuses_half_of_its_nonces() 
     store.close().await;
 }
 
+/// One unlabelled value from `/metrics`.
+async fn metric(addr: SocketAddr, root_pem: &str, token: &str, name: &str) -> i64 {
+    let text = get(addr, root_pem, token, "/metrics")
+        .await
+        .text()
+        .await
+        .expect("metrics text");
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.trim().parse::<f64>().ok())
+        .map(|v| v as i64)
+        .unwrap_or_else(|| panic!("{name} is not in /metrics:\n{text}"))
+}
+
 async fn health(addr: SocketAddr, root_pem: &str, token: &str) -> Value {
+    get(addr, root_pem, token, "/health")
+        .await
+        .json()
+        .await
+        .expect("health JSON")
+}
+
+async fn get(addr: SocketAddr, root_pem: &str, token: &str, path: &str) -> reqwest::Response {
     let client = reqwest::Client::builder()
         .tls_built_in_root_certs(false)
         .add_root_certificate(reqwest::Certificate::from_pem(root_pem.as_bytes()).expect("root"))
@@ -250,13 +279,13 @@ async fn health(addr: SocketAddr, root_pem: &str, token: &str) -> Value {
         .build()
         .expect("client");
     let response = client
-        .get(format!("https://{HOST}:{}/health", addr.port()))
+        .get(format!("https://{HOST}:{}{path}", addr.port()))
         .bearer_auth(token)
         .send()
         .await
-        .expect("GET /health");
-    assert_eq!(response.status(), 200);
-    response.json().await.expect("health JSON")
+        .expect("GET");
+    assert_eq!(response.status(), 200, "GET {path}");
+    response
 }
 
 const BIN: &str = env!("CARGO_BIN_EXE_keybridge");
