@@ -1,6 +1,7 @@
 //! Command-line parsing and dispatch. Each subcommand lives in its own module and calls
 //! the core's public API; none holds business logic.
 
+mod backup;
 mod expr;
 mod mapping;
 mod people;
@@ -55,6 +56,10 @@ pub enum Command {
     /// The team's stored attribute-mapping table.
     #[command(subcommand)]
     Mapping(mapping::MappingCommand),
+    /// Copy the store to FILE, consistently, while the bridge serves.
+    Backup(backup::BackupArgs),
+    /// Replace the store with a backup (refused while a bridge serves from this directory).
+    Restore(backup::RestoreArgs),
 }
 
 /// The data directory: `--data-dir`, else the platform's data directory.
@@ -84,5 +89,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Expr(args) => expr::run_expr(args),
         Command::Map(args) => expr::run_map(args),
         Command::Mapping(cmd) => runtime()?.block_on(mapping::run(&cli, cmd)),
+        Command::Backup(args) => backup::run_backup(&cli, args),
+        Command::Restore(args) => backup::run_restore(&cli, args),
     }
 }

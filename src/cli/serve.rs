@@ -10,6 +10,7 @@ use keybridge::bridge::acme::{self, AcmeConfig, ChallengeKind};
 use keybridge::bridge::tls::CertificateSource;
 use keybridge::bridge::{self, BridgeConfig, Limits, TlsMode};
 use keybridge::directory::Directory;
+use keybridge::store::lock::DataDirLock;
 use keybridge::store::{Store, StoreOptions};
 
 use super::Cli;
@@ -120,6 +121,10 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
             key: args.key.clone().context("--tls pem needs --key FILE")?,
         },
     };
+    // Held until this function returns: `keybridge restore` takes the same lock, so it
+    // cannot replace the store under a running bridge (nor can a second bridge start).
+    keybridge::store::create_private_dir(&data_dir)?;
+    let _lock = DataDirLock::acquire(&data_dir, "keybridge serve")?;
     let store = Store::open(&data_dir, StoreOptions::default())
         .with_context(|| format!("cannot open the directory in {}", data_dir.display()))?;
     let directory = Directory::open(store.clone()).await?;

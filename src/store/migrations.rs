@@ -106,9 +106,14 @@ const MIGRATIONS: &[&str] = &[
     "#,
 ];
 
+/// The schema version this binary writes: a database above it is from a newer Keybridge.
+pub(super) fn latest_version() -> i64 {
+    MIGRATIONS.len() as i64
+}
+
 /// Brings the database up to the newest schema, one transaction per step.
 pub fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
-    let known = MIGRATIONS.len() as i64;
+    let known = latest_version();
     let current: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if current > known {
         return Err(StoreError::TooNew {

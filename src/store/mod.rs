@@ -9,8 +9,10 @@ mod migrations;
 mod readers;
 mod writer;
 
+pub mod backup;
 pub mod events;
 pub mod groups;
+pub mod lock;
 pub mod mappings;
 pub mod people;
 pub mod settings;
