@@ -19,6 +19,7 @@ mod server;
 pub mod throttle;
 pub mod tls;
 pub mod x509;
+mod uri;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -13,7 +13,7 @@ use axum::http::header;
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 
 use super::metrics::MetricsLayer;
-use super::{auth, body, bulk, discovery, health, metrics, resources, AppState};
+use super::{auth, body, bulk, discovery, health, metrics, resources, uri, AppState};
 use crate::directory::Actor;
 
 type Params = Query<HashMap<String, String>>;
@@ -100,14 +100,15 @@ fn scim_api() -> Router<AppState> {
 /// bridge serves); trailing slashes are trimmed before routing (see `server.rs`).
 ///
 /// Layers, outermost first: metrics (so they count refusals too), `Authorization` marked
-/// sensitive (so no `Debug` of a request shows it), the body deadline, then the bearer
-/// token on everything but `/ping`.
+/// sensitive (so no `Debug` of a request shows it), the body deadline, the bearer token
+/// on everything but `/ping`, then a SCIM 400 for URLs that are not UTF-8 once decoded.
 pub fn router(state: AppState) -> Router {
     let authenticated = Router::new()
         .nest("/scim/v2", scim_api())
         .nest("/scim", scim_api())
         .route("/health", get(health::health))
         .route("/metrics", get(metrics::scrape))
+        .layer(middleware::from_fn(uri::require_utf8))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_token,

@@ -41,9 +41,19 @@ pub fn normalize_group(input: &Value) -> Result<NormalizedGroup, ScimError> {
     Ok(NormalizedGroup { doc, members })
 }
 
+/// Checks an identifying name (a userName, a group's displayName): present, not blank,
+/// and free of control characters. PRECIS (RFC 8264 §9.1), which our uniqueness keys
+/// follow, disallows controls in identifiers; a NUL or an escape sequence in a sign-in
+/// name would also reach logs, terminals and other systems' C strings.
 pub(crate) fn require_string(doc: &Value, attr: &str, what: &str) -> Result<(), ScimError> {
     match doc.get(attr).and_then(Value::as_str) {
-        Some(s) if !s.trim().is_empty() => Ok(()),
+        Some(s) if !s.trim().is_empty() => match s.char_indices().find(|(_, c)| c.is_control()) {
+            Some((at, c)) => Err(ScimError::invalid_value(format!(
+                "{attr} ({what}) must not contain control characters, but has U+{:04X} at byte {at}",
+                u32::from(c)
+            ))),
+            None => Ok(()),
+        },
         _ => Err(ScimError::invalid_value(format!(
             "{attr} ({what}) is required and must not be empty"
         ))),

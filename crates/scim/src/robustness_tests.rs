@@ -147,3 +147,93 @@ proptest! {
         let _ = crate::project(ResourceType::User, &doc, &list, &list);
     }
 }
+
+/// PATCH paths as an identity provider might garble them: real names and URNs, value
+/// filters, sub-attributes, and stray brackets, quotes, dots and colons.
+fn garbled_path() -> impl Strategy<Value = String> {
+    let name = prop_oneof![
+        3 => proptest::sample::select(KEYS).prop_map(str::to_owned),
+        1 => "[a-zA-Z$]{0,6}",
+    ];
+    let filter = prop_oneof![
+        Just("type eq \"work\"".to_owned()),
+        Just("value eq \"a@x\" or primary eq true".to_owned()),
+        Just("not (value pr)".to_owned()),
+        "[a-z \"\\[\\]().:]{0,16}",
+    ];
+    (
+        name.clone(),
+        proptest::option::of(filter),
+        proptest::option::of(name),
+        "[\\[\\]\".: ]{0,3}",
+    )
+        .prop_map(|(attr, filter, sub, junk)| {
+            let mut p = attr;
+            if let Some(f) = filter {
+                p = format!("{p}[{f}]");
+            }
+            if let Some(s) = sub {
+                p = format!("{p}.{s}");
+            }
+            p + &junk
+        })
+}
+
+proptest! {
+    #[test]
+    fn path_parsers_never_panic_on_any_text(s in any::<String>()) {
+        let _ = crate::parse_patch_path(&s);
+        let _ = crate::parse_attr_path(&s);
+        let _ = crate::parse_attribute_list(ResourceType::User, &s);
+        let _ = crate::parse_attribute_list(ResourceType::Group, &s);
+    }
+
+    #[test]
+    fn patching_with_garbled_paths_never_panics_and_fails_cleanly(
+        path in garbled_path(),
+        op in prop_oneof![Just("add"), Just("replace"), Just("remove")],
+        value in proptest::option::of(json()),
+        group in any::<bool>(),
+    ) {
+        let mut operation = serde_json::json!({"op": op, "path": path});
+        if let Some(v) = value {
+            operation["value"] = v;
+        }
+        let body = serde_json::json!({"schemas": [PATCH_OP], "Operations": [operation]});
+        let rt = if group { ResourceType::Group } else { ResourceType::User };
+        if let Ok(parsed) = crate::parse_patch(&body) {
+            let mut doc = serde_json::json!({
+                "userName": "a", "displayName": "G",
+                "emails": [{"value": "a@x", "type": "work", "primary": true}],
+                "name": {"givenName": "A"}
+            });
+            let before = doc.clone();
+            match crate::apply_patch(rt, &mut doc, &parsed) {
+                Ok(_) => prop_assert!(doc.is_object()),
+                Err(e) => {
+                    prop_assert_eq!(doc, before);
+                    prop_assert!((400..500).contains(&e.status), "{:?}", e);
+                }
+            }
+        }
+    }
+
+    /// The uniqueness key is a fixed point: keying a key changes nothing, so two names
+    /// that collide keep colliding however often they are normalised.
+    #[test]
+    fn the_username_key_is_idempotent(s in any::<String>()) {
+        let once = crate::username_key(&s);
+        prop_assert_eq!(crate::username_key(&once), once.clone());
+    }
+
+    /// Bodies of any bytes: only those serde_json accepts reach the normaliser, and it
+    /// answers every one with a document or a 4xx error.
+    #[test]
+    fn normalizing_json_parsed_from_any_bytes_fails_cleanly(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+        if let Ok(body) = serde_json::from_slice::<Value>(&bytes) {
+            for e in [crate::normalize_user(&body).err(), crate::normalize_group(&body).err()].into_iter().flatten() {
+                prop_assert!((400..500).contains(&e.status), "{:?}", e);
+            }
+        }
+    }
+}

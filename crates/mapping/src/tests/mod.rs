@@ -6,6 +6,7 @@ mod dates;
 mod default_table;
 mod errors;
 mod gojson;
+mod hostile;
 mod jumpcloud;
 mod operators;
 mod props;
