@@ -10,13 +10,16 @@
 //!
 //! `KEYBRIDGE_CRASH_SEED=N` replays one run's kill moments.
 
+#[path = "common/child.rs"]
+mod child;
+
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use child::{issue_token, ServeChild};
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -24,7 +27,6 @@ use reqwest::StatusCode;
 use rusqlite::{Connection, OpenFlags};
 use serde_json::{json, Value};
 
-const BIN: &str = env!("CARGO_BIN_EXE_keybridge");
 /// The issue asks for at least 30 kills.
 const MIN_KILLS: usize = 30;
 const KILLS: usize = 36;
@@ -34,74 +36,6 @@ const GROUPS: usize = 3;
 /// `MIN_KILLS`), so a slow machine gives a clear failure rather than a hung suite.
 const TIME_BUDGET: Duration = Duration::from_secs(45);
 const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-
-/// A `keybridge serve` child; killed with SIGKILL and reaped when dropped.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    /// Starts the bridge on an ephemeral loopback port. `None` if it was killed (by us)
-    /// before it printed its base URL.
-    fn spawn(data: &Path, log: &Path) -> Child {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(log)
-            .expect("log file");
-        Command::new(BIN)
-            .arg("--data-dir")
-            .arg(data)
-            .args(["serve", "--tls", "none", "--listen", "127.0.0.1:0"])
-            .env("KEYBRIDGE_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::from(log))
-            .spawn()
-            .expect("spawn keybridge serve")
-    }
-
-    /// Waits for the base URL the bridge prints once it listens.
-    fn ready(mut child: Child) -> Server {
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, rx) = mpsc::channel();
-        // The reader keeps draining stdout after the URL so the child never blocks on a
-        // full pipe; it ends at EOF, when the child dies.
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(url) = line.split("Base URL").nth(1) {
-                    if let Some(url) = url.split(": ").nth(1) {
-                        let _ = tx.send(url.trim().to_owned());
-                    }
-                }
-            }
-        });
-        let mut server = Server {
-            child,
-            base: String::new(),
-        };
-        match rx.recv_timeout(Duration::from_secs(30)) {
-            Ok(base) => server.base = base,
-            Err(_) => panic!(
-                "keybridge serve printed no base URL (exit: {:?})",
-                server.child.try_wait()
-            ),
-        }
-        server
-    }
-
-    fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
 
 /// What the clients saw, shared between them.
 #[derive(Default)]
@@ -114,26 +48,6 @@ struct Ledger {
     unanswered_posts: BTreeSet<String>,
     /// Answers that should never happen (5xx, unexpected 4xx), with their bodies.
     unexpected: Vec<String>,
-}
-
-fn issue_token(data: &Path) -> String {
-    let out = Command::new(BIN)
-        .arg("--data-dir")
-        .arg(data)
-        .args(["--secrets", "file", "token", "issue", "--name", "crash"])
-        .output()
-        .expect("token issue");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .last()
-        .expect("token line")
-        .trim()
-        .to_owned()
 }
 
 fn client() -> reqwest::Client {
@@ -199,7 +113,8 @@ async fn client_loop(
             }
             Some((status, body)) => {
                 let mut l = ledger.lock().expect("ledger");
-                l.unexpected.push(format!("POST {user_name}: {status} {body}"));
+                l.unexpected
+                    .push(format!("POST {user_name}: {status} {body}"));
                 continue;
             }
             None => {
@@ -376,9 +291,9 @@ fn every_acknowledged_write_survives_sigkill_and_nothing_half_written_is_visible
     let data: PathBuf = dir.path().join("data");
     let log = dir.path().join("serve.log");
     let db = data.join("keybridge.db");
-    let token = issue_token(&data);
+    let token = issue_token(&data, "crash");
 
-    let server = Server::ready(Server::spawn(&data, &log));
+    let server = ServeChild::start(&data, &log);
     let groups = Arc::new(create_groups(&rt, &server.base, &token));
     drop(server);
 
@@ -386,7 +301,7 @@ fn every_acknowledged_write_survives_sigkill_and_nothing_half_written_is_visible
     let next = Arc::new(AtomicUsize::new(0));
     let (mut kills, mut kills_at_startup) = (0usize, 0usize);
     while kills < KILLS && started.elapsed() < TIME_BUDGET {
-        let mut child = Server::spawn(&data, &log);
+        let mut child = ServeChild::spawn(&data, &log);
         // Now and then the kill lands while the bridge is still opening (and recovering)
         // the store, before it listens.
         if rng.random_bool(0.15) {
@@ -397,7 +312,7 @@ fn every_acknowledged_write_survives_sigkill_and_nothing_half_written_is_visible
             kills_at_startup += 1;
             continue;
         }
-        let mut server = Server::ready(child);
+        let mut server = ServeChild::ready(child);
         {
             let l = ledger.lock().expect("ledger");
             check_store(&db, &l, &groups);
@@ -425,7 +340,7 @@ fn every_acknowledged_write_survives_sigkill_and_nothing_half_written_is_visible
     }
 
     // The last start: retry every POST whose answer was lost.
-    let server = Server::ready(Server::spawn(&data, &log));
+    let server = ServeChild::start(&data, &log);
     let http = client();
     let unanswered = ledger.lock().expect("ledger").unanswered_posts.clone();
     let mut committed_before_the_kill = 0;
@@ -454,12 +369,19 @@ fn every_acknowledged_write_survives_sigkill_and_nothing_half_written_is_visible
     drop(server);
     check_store(&db, &l, &groups);
 
-    assert!(l.unexpected.is_empty(), "unexpected answers: {:#?}", l.unexpected);
+    assert!(
+        l.unexpected.is_empty(),
+        "unexpected answers: {:#?}",
+        l.unexpected
+    );
     assert!(
         kills >= MIN_KILLS,
         "only {kills} kills in {TIME_BUDGET:?}; the machine is too slow for this test's budget"
     );
-    assert!(!l.users.is_empty() && !l.members.is_empty(), "no write was acknowledged");
+    assert!(
+        !l.users.is_empty() && !l.members.is_empty(),
+        "no write was acknowledged"
+    );
     eprintln!(
         "{kills} kills ({kills_at_startup} during startup) in {:.1} s: {} users and {} memberships acknowledged, {} POSTs unanswered ({} of them had committed: retry gave 409), {people} people stored",
         started.elapsed().as_secs_f64(),

@@ -75,10 +75,7 @@ async fn send(b: &TestBridge, p: &Probe) -> Result<(StatusCode, Value), String> 
             .header("content-type", "application/scim+json")
             .body(body.clone());
     }
-    let resp = req
-        .send()
-        .await
-        .map_err(|e| format!("no answer: {e}"))?;
+    let resp = req.send().await.map_err(|e| format!("no answer: {e}"))?;
     let status = resp.status();
     let text = resp.text().await.map_err(|e| format!("body: {e}"))?;
     let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
@@ -117,10 +114,20 @@ async fn all_refused(b: &TestBridge, probes: Vec<Probe>) {
             Ok((status, body)) => {
                 if let Some(why) = not_a_scim_4xx(status, &body) {
                     let body: String = body.to_string().chars().take(160).collect();
-                    misses.push(format!("{} {} ({}): {why}: {body}", p.method, shorten(&p.path), p.what));
+                    misses.push(format!(
+                        "{} {} ({}): {why}: {body}",
+                        p.method,
+                        shorten(&p.path),
+                        p.what
+                    ));
                 }
             }
-            Err(e) => misses.push(format!("{} {} ({}): {e}", p.method, shorten(&p.path), p.what)),
+            Err(e) => misses.push(format!(
+                "{} {} ({}): {e}",
+                p.method,
+                shorten(&p.path),
+                p.what
+            )),
         }
     }
     assert!(
@@ -130,7 +137,11 @@ async fn all_refused(b: &TestBridge, probes: Vec<Probe>) {
         probes.len(),
         misses.join("\n")
     );
-    assert_eq!(b.snapshot().await, before, "a refused request changed the directory");
+    assert_eq!(
+        b.snapshot().await,
+        before,
+        "a refused request changed the directory"
+    );
     // Still serving.
     assert_eq!(b.get("/Users?count=1").await.status, StatusCode::OK);
 }
@@ -183,7 +194,11 @@ fn malformed_filters() -> Vec<String> {
     .map(|s| s.to_string())
     .collect();
     // Deep nesting, far beyond the advertised 64 levels.
-    filters.push(format!("{}userName pr{}", "(".repeat(5000), ")".repeat(5000)));
+    filters.push(format!(
+        "{}userName pr{}",
+        "(".repeat(5000),
+        ")".repeat(5000)
+    ));
     filters.push(format!("{}userName pr", "not (".repeat(2000)));
     filters.push(format!(
         "{}userName eq \"x\"{}",
@@ -263,13 +278,17 @@ async fn hostile_filter_values_match_literally() {
         (r#"userName co "%%""#, vec![]),
         (r#"userName co "\u0000""#, vec![]),
         (r#"userName sw "*""#, vec![]),
-        (r#"emails[value co "'" or value co "%"]"#, vec![names[1], names[3]]),
+        (
+            r#"emails[value co "'" or value co "%"]"#,
+            vec![names[1], names[3]],
+        ),
     ];
     let mut misses = Vec::new();
     for (filter, want) in &cases {
         for path in [
             format!("/Users?filter={}&count=100", encode(filter)),
-            format!("/Users?filter={}&count=100", encode(filter)).replace("&count", "&startIndex=1&count"),
+            format!("/Users?filter={}&count=100", encode(filter))
+                .replace("&count", "&startIndex=1&count"),
         ] {
             let r = b.get(&path).await;
             if r.status != StatusCode::OK {
@@ -314,18 +333,42 @@ async fn hostile_bodies_are_refused_and_change_nothing() {
     let deep_object = |n: usize| format!("{}1{}", "{\"a\":".repeat(n), "}".repeat(n));
     let long_name = "n".repeat(200_000);
     let bodies: Vec<(&str, Vec<u8>)> = vec![
-        ("invalid UTF-8 in a string", user_with_raw_name(b"\"\xff\xfe\"")),
+        (
+            "invalid UTF-8 in a string",
+            user_with_raw_name(b"\"\xff\xfe\""),
+        ),
         ("overlong UTF-8", user_with_raw_name(b"\"\xc0\xaf\"")),
-        ("UTF-8-encoded surrogate", user_with_raw_name(b"\"\xed\xa0\x80\"")),
+        (
+            "UTF-8-encoded surrogate",
+            user_with_raw_name(b"\"\xed\xa0\x80\""),
+        ),
         ("invalid UTF-8 outside strings", b"{\xff}".to_vec()),
-        ("lone high surrogate escape", user_with_raw_name(br#""\ud800""#)),
-        ("lone low surrogate escape", user_with_raw_name(br#""\udc00""#)),
-        ("reversed surrogate pair", user_with_raw_name(br#""\udc00\ud800""#)),
+        (
+            "lone high surrogate escape",
+            user_with_raw_name(br#""\ud800""#),
+        ),
+        (
+            "lone low surrogate escape",
+            user_with_raw_name(br#""\udc00""#),
+        ),
+        (
+            "reversed surrogate pair",
+            user_with_raw_name(br#""\udc00\ud800""#),
+        ),
         ("raw null byte in a string", user_with_raw_name(b"\"a\0b\"")),
         ("raw null byte outside strings", b"{\0}".to_vec()),
-        ("escaped null byte in userName", user_json("a\u{0}b").into_bytes()),
-        ("only a null byte in userName", user_json("\u{0}").into_bytes()),
-        ("control characters in userName", user_json("a\u{1}\u{7f}b").into_bytes()),
+        (
+            "escaped null byte in userName",
+            user_json("a\u{0}b").into_bytes(),
+        ),
+        (
+            "only a null byte in userName",
+            user_json("\u{0}").into_bytes(),
+        ),
+        (
+            "control characters in userName",
+            user_json("a\u{1}\u{7f}b").into_bytes(),
+        ),
         ("1e400", user_with_raw_name(b"1e400")),
         ("-1e400", user_with_raw_name(b"-1e400")),
         ("huge integer", user_with_raw_name(b"99999999999999999999")),
@@ -351,39 +394,99 @@ async fn hostile_bodies_are_refused_and_change_nothing() {
             format!(r#"{{"schemas": ["{USER}"], "userName": false, "{long_name}": 1}}"#)
                 .into_bytes(),
         ),
-        ("body over the limit", user_json(&"v".repeat(2 * 1024 * 1024)).into_bytes()),
+        (
+            "body over the limit",
+            user_json(&"v".repeat(2 * 1024 * 1024)).into_bytes(),
+        ),
         ("not JSON", b"userName=x&active=true".to_vec()),
         ("empty", Vec::new()),
-        ("BOM then JSON", [b"\xef\xbb\xbf".as_slice(), user_json("bom@example.com").as_bytes()].concat()),
+        (
+            "BOM then JSON",
+            [
+                b"\xef\xbb\xbf".as_slice(),
+                user_json("bom@example.com").as_bytes(),
+            ]
+            .concat(),
+        ),
     ];
     let mut probes = Vec::new();
     for (what, body) in &bodies {
         probes.push(with_body(*what, Method::POST, "/Users", body.clone()));
-        probes.push(with_body(*what, Method::PUT, format!("/Users/{user}"), body.clone()));
+        probes.push(with_body(
+            *what,
+            Method::PUT,
+            format!("/Users/{user}"),
+            body.clone(),
+        ));
         probes.push(with_body(*what, Method::POST, "/Groups", body.clone()));
         // A body that is JSON is a search request that merely names no filter.
         if serde_json::from_slice::<Value>(body).is_err() {
-            probes.push(with_body(*what, Method::POST, "/Users/.search", body.clone()));
+            probes.push(with_body(
+                *what,
+                Method::POST,
+                "/Users/.search",
+                body.clone(),
+            ));
         }
         probes.push(with_body(*what, Method::POST, "/Bulk", body.clone()));
     }
     // PATCH documents with hostile operations.
     let ops: Vec<(&str, Value)> = vec![
-        ("long path", json!([{"op": "replace", "path": long_name, "value": "x"}])),
-        ("long sub-attribute", json!([{"op": "replace", "path": format!("name.{long_name}"), "value": "x"}])),
-        ("SQL path", json!([{"op": "replace", "path": "userName\"; DROP TABLE people; --", "value": "x"}])),
-        ("null byte path", json!([{"op": "replace", "path": "user\u{0}Name", "value": "x"}])),
-        ("deep value filter", json!([{"op": "remove", "path": format!("emails[{}value eq \"x\"{}]", "(".repeat(3000), ")".repeat(3000))}])),
-        ("injection in value filter", json!([{"op": "remove", "path": "emails[value eq \"x\" or 1=1]"}])),
-        ("null byte userName", json!([{"op": "replace", "path": "userName", "value": "a\u{0}b"}])),
-        ("huge number value", json!([{"op": "replace", "path": "active", "value": 1e300}])),
-        ("unknown op with SQL", json!([{"op": "'; DROP TABLE people; --", "path": "title", "value": "x"}])),
-        ("member that does not exist", json!([{"op": "add", "path": "members", "value": [{"value": "' OR 1=1 --"}]}])),
+        (
+            "long path",
+            json!([{"op": "replace", "path": long_name, "value": "x"}]),
+        ),
+        (
+            "long sub-attribute",
+            json!([{"op": "replace", "path": format!("name.{long_name}"), "value": "x"}]),
+        ),
+        (
+            "SQL path",
+            json!([{"op": "replace", "path": "userName\"; DROP TABLE people; --", "value": "x"}]),
+        ),
+        (
+            "null byte path",
+            json!([{"op": "replace", "path": "user\u{0}Name", "value": "x"}]),
+        ),
+        (
+            "deep value filter",
+            json!([{"op": "remove", "path": format!("emails[{}value eq \"x\"{}]", "(".repeat(3000), ")".repeat(3000))}]),
+        ),
+        (
+            "injection in value filter",
+            json!([{"op": "remove", "path": "emails[value eq \"x\" or 1=1]"}]),
+        ),
+        (
+            "null byte userName",
+            json!([{"op": "replace", "path": "userName", "value": "a\u{0}b"}]),
+        ),
+        (
+            "huge number value",
+            json!([{"op": "replace", "path": "active", "value": 1e300}]),
+        ),
+        (
+            "unknown op with SQL",
+            json!([{"op": "'; DROP TABLE people; --", "path": "title", "value": "x"}]),
+        ),
+        (
+            "member that does not exist",
+            json!([{"op": "add", "path": "members", "value": [{"value": "' OR 1=1 --"}]}]),
+        ),
     ];
     for (what, ops) in &ops {
         let doc = json!({"schemas": [PATCH_OP], "Operations": ops}).to_string();
-        probes.push(with_body(*what, Method::PATCH, format!("/Users/{user}"), doc.clone()));
-        probes.push(with_body(*what, Method::PATCH, format!("/Groups/{group}"), doc));
+        probes.push(with_body(
+            *what,
+            Method::PATCH,
+            format!("/Users/{user}"),
+            doc.clone(),
+        ));
+        probes.push(with_body(
+            *what,
+            Method::PATCH,
+            format!("/Groups/{group}"),
+            doc,
+        ));
     }
     let patch_bytes: Vec<(&str, Vec<u8>)> = vec![
         ("PATCH with invalid UTF-8", format!(r#"{{"schemas": ["{PATCH_OP}"], "Operations": [{{"op": "replace", "path": "title", "value": ""#).into_bytes().into_iter().chain(b"\xff\"}]}".iter().copied()).collect()),
@@ -392,15 +495,31 @@ async fn hostile_bodies_are_refused_and_change_nothing() {
         ("PATCH nested deep", format!(r#"{{"schemas": ["{PATCH_OP}"], "Operations": [{{"op": "replace", "path": "title", "value": {}}}]}}"#, deep(40)).into_bytes()),
     ];
     for (what, body) in &patch_bytes {
-        probes.push(with_body(*what, Method::PATCH, format!("/Users/{user}"), body.clone()));
-        probes.push(with_body(*what, Method::PATCH, format!("/Groups/{group}"), body.clone()));
+        probes.push(with_body(
+            *what,
+            Method::PATCH,
+            format!("/Users/{user}"),
+            body.clone(),
+        ));
+        probes.push(with_body(
+            *what,
+            Method::PATCH,
+            format!("/Groups/{group}"),
+            body.clone(),
+        ));
     }
     // Search requests with hostile numbers.
     for (what, raw) in [
         ("count 1e400", r#""count": 1e400"#),
         ("count -1e400", r#""count": -1e400"#),
-        ("count 99999999999999999999", r#""count": 99999999999999999999"#),
-        ("startIndex 99999999999999999999", r#""startIndex": 99999999999999999999"#),
+        (
+            "count 99999999999999999999",
+            r#""count": 99999999999999999999"#,
+        ),
+        (
+            "startIndex 99999999999999999999",
+            r#""startIndex": 99999999999999999999"#,
+        ),
         ("startIndex 1e400", r#""startIndex": 1e400"#),
         ("count as a string", r#""count": "10; DROP TABLE people""#),
         ("count 1.5", r#""count": 1.5"#),
@@ -481,8 +600,16 @@ async fn hostile_ids_and_query_parameters_are_refused() {
     ];
     for q in &queries {
         let shown: String = q.chars().take(40).collect();
-        probes.push(probe(format!("query {shown}"), Method::GET, format!("/Users?{q}")));
-        probes.push(probe(format!("query {shown}"), Method::GET, format!("/Groups?{q}")));
+        probes.push(probe(
+            format!("query {shown}"),
+            Method::GET,
+            format!("/Users?{q}"),
+        ));
+        probes.push(probe(
+            format!("query {shown}"),
+            Method::GET,
+            format!("/Groups?{q}"),
+        ));
     }
     all_refused(&b, probes).await;
     b.stop().await;
@@ -499,7 +626,10 @@ async fn tolerated_oddities_are_answered_harmlessly() {
     let long_attr = "a".repeat(8000);
     let paths = [
         "/Users?filter=".to_owned(),
-        format!("/Users?filter={}", encode("userName gt 99999999999999999999999999999999")),
+        format!(
+            "/Users?filter={}",
+            encode("userName gt 99999999999999999999999999999999")
+        ),
         format!("/Users?attributes={long_attr}"),
         format!("/Groups?excludedAttributes=name.{long_attr}"),
     ];

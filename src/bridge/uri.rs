@@ -60,7 +60,9 @@ fn decodes_to_utf8(s: &str) -> bool {
 }
 
 fn hex(b: u8) -> Option<u8> {
-    char::from(b).to_digit(16).and_then(|d| u8::try_from(d).ok())
+    char::from(b)
+        .to_digit(16)
+        .and_then(|d| u8::try_from(d).ok())
 }
 
 #[cfg(test)]
@@ -69,7 +71,15 @@ mod tests {
 
     #[test]
     fn percent_escapes_must_spell_utf8() {
-        for ok in ["/scim/v2/Users/abc", "a=%C3%A9", "%E2%98%83", "100%", "%zz", "%4", "%00"] {
+        for ok in [
+            "/scim/v2/Users/abc",
+            "a=%C3%A9",
+            "%E2%98%83",
+            "100%",
+            "%zz",
+            "%4",
+            "%00",
+        ] {
             assert!(decodes_to_utf8(ok), "{ok}");
         }
         for bad in ["%FF", "a=%C3", "%C0%AF", "%ED%A0%80", "x=%F0%9F%98"] {

@@ -33,11 +33,7 @@ fn describe(info: &BackupInfo) -> String {
 pub fn run_backup(cli: &Cli, args: &BackupArgs) -> anyhow::Result<ExitCode> {
     let data_dir = super::data_dir(cli)?;
     let info = backup::backup(&data_dir, &args.file)?;
-    println!(
-        "Backed up {} to {}.",
-        describe(&info),
-        args.file.display()
-    );
+    println!("Backed up {} to {}.", describe(&info), args.file.display());
     Ok(ExitCode::SUCCESS)
 }
 

@@ -181,8 +181,7 @@ pub fn restore(data_dir: &Path, file: &Path) -> Result<BackupInfo, BackupError> 
 fn swap_in(store: &Path, incoming: &Path) -> Result<(), BackupError> {
     if store.is_file() {
         // Best effort: a damaged old store must not prevent restoring a good backup.
-        if let Ok(conn) = Connection::open_with_flags(store, OpenFlags::SQLITE_OPEN_READ_WRITE)
-        {
+        if let Ok(conn) = Connection::open_with_flags(store, OpenFlags::SQLITE_OPEN_READ_WRITE) {
             let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
             let _ = conn.close();
         }

@@ -100,7 +100,10 @@ fn verify_refuses_what_is_not_a_keybridge_backup() {
     Connection::open(&empty_db)
         .and_then(|c| c.execute_batch("CREATE TABLE t (x)"))
         .expect("create");
-    assert!(matches!(verify(&empty_db), Err(BackupError::NotABackup { .. })));
+    assert!(matches!(
+        verify(&empty_db),
+        Err(BackupError::NotABackup { .. })
+    ));
 
     let newer = dir.path().join("newer.db");
     Connection::open(&newer)
@@ -178,7 +181,10 @@ async fn restore_is_refused_while_the_data_directory_is_locked() {
     before.close().await;
     let lock = DataDirLock::acquire(target.path(), "keybridge serve").expect("lock");
     let err = restore(target.path(), &file).expect_err("refused");
-    assert!(matches!(err, BackupError::Locked(LockError::Held { .. })), "{err}");
+    assert!(
+        matches!(err, BackupError::Locked(LockError::Held { .. })),
+        "{err}"
+    );
     assert!(err.to_string().contains("Stop that bridge first"), "{err}");
     assert_eq!(user_names(&target.path().join(DB_FILE)).len(), 3);
     drop(lock);

@@ -214,7 +214,14 @@ fn group_display_name_is_required() {
 
 #[test]
 fn names_with_control_characters_are_refused() {
-    for name in ["a\u{0}b", "\u{0}", "tab\tname", "bell\u{7}", "del\u{7f}", "c1\u{85}"] {
+    for name in [
+        "a\u{0}b",
+        "\u{0}",
+        "tab\tname",
+        "bell\u{7}",
+        "del\u{7f}",
+        "c1\u{85}",
+    ] {
         let e = normalize_user(&json!({"schemas": [CORE_USER], "userName": name})).err();
         assert!(
             e.is_some_and(|e| e.scim_type == Some(ScimType::InvalidValue)
@@ -222,7 +229,10 @@ fn names_with_control_characters_are_refused() {
             "{name:?}"
         );
         let e = normalize_group(&json!({"schemas": [CORE_GROUP], "displayName": name})).err();
-        assert!(e.is_some_and(|e| e.detail.contains("control characters")), "{name:?}");
+        assert!(
+            e.is_some_and(|e| e.detail.contains("control characters")),
+            "{name:?}"
+        );
     }
     // Letters from any script, spaces and symbols are not controls.
     assert!(normalize_user(&json!({"schemas": [CORE_USER], "userName": "Zoë O'Brien ☃"})).is_ok());
