@@ -18,8 +18,8 @@ mod routes;
 mod server;
 pub mod throttle;
 pub mod tls;
-pub mod x509;
 mod uri;
+pub mod x509;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
