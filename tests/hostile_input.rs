@@ -90,7 +90,7 @@ fn not_a_scim_4xx(status: StatusCode, body: &Value) -> Option<String> {
     if body["schemas"][0] != ERROR || body["status"] != status.as_str() {
         return Some(format!("{status} without a SCIM error body"));
     }
-    if !body["detail"].as_str().is_some_and(|d| !d.is_empty()) {
+    if body["detail"].as_str().is_none_or(str::is_empty) {
         return Some(format!("{status} without a detail"));
     }
     None
@@ -98,7 +98,8 @@ fn not_a_scim_4xx(status: StatusCode, body: &Value) -> Option<String> {
 
 fn shorten(s: &str) -> String {
     if s.len() > 100 {
-        format!("{}…({} bytes)", &s[..s.floor_char_boundary(100)], s.len())
+        let head: String = s.chars().take(100).collect();
+        format!("{head}…({} bytes)", s.len())
     } else {
         s.to_owned()
     }
