@@ -108,7 +108,10 @@ pub fn router(state: AppState) -> Router {
         .nest("/scim", scim_api())
         .route("/health", get(health::health))
         .route("/metrics", get(metrics::scrape))
-        .layer(middleware::from_fn(uri::require_utf8))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            uri::require_utf8,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_token,
