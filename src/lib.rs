@@ -9,6 +9,7 @@ pub mod bridge;
 pub mod directory;
 pub mod logging;
 pub mod mappings;
+pub mod sso;
 pub mod store;
 pub mod tokens;
 

@@ -11,6 +11,7 @@ mod bulk;
 mod discovery;
 mod health;
 mod idle;
+mod join;
 pub mod metrics;
 mod reply;
 mod resources;
@@ -28,7 +29,7 @@ use std::time::{Duration, Instant};
 
 pub use acme::AcmeConfig;
 pub use metrics::Metrics;
-pub use server::{serve, RunningBridge, ServeError};
+pub use server::{serve, serve_with, RunningBridge, ServeError};
 pub use tls::TlsMode;
 
 use crate::directory::Directory;
@@ -112,6 +113,8 @@ pub struct AppState {
     pub auth_throttle: Arc<throttle::AuthThrottle>,
     /// What `/metrics` shows.
     pub metrics: Metrics,
+    /// Joining by invitation and single sign-on.
+    pub sso: crate::sso::Sso,
 }
 
 impl AppState {

@@ -13,7 +13,7 @@ use axum::http::header;
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 
 use super::metrics::MetricsLayer;
-use super::{auth, body, bulk, discovery, health, metrics, resources, uri, AppState};
+use super::{auth, body, bulk, discovery, health, join, metrics, resources, uri, AppState};
 use crate::directory::Actor;
 
 type Params = Query<HashMap<String, String>>;
@@ -116,8 +116,13 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             auth::require_token,
         ));
+    // Joining: the link's token is the credential, so no bearer token here.
+    let joining = Router::new()
+        .route("/join/{token}", get(join::show).post(join::submit))
+        .route("/sso/oidc/redirect", get(join::redirect));
     Router::new()
         .route("/ping", get(health::ping))
+        .merge(joining)
         .merge(authenticated)
         .fallback(discovery::not_found)
         .layer(middleware::from_fn_with_state(

@@ -36,6 +36,8 @@ pub enum ServeError {
     Tls(#[from] TlsError),
     #[error(transparent)]
     Acme(#[from] AcmeError),
+    #[error("cannot start single sign-on: {0}")]
+    Sso(#[from] crate::sso::SsoError),
 }
 
 /// How long a TLS handshake may take before the connection is dropped (slow-loris
@@ -79,10 +81,25 @@ impl RunningBridge {
     }
 }
 
-/// Starts serving `directory` as `config` says.
+/// Starts serving `directory` as `config` says, with joining by invitation but no secret
+/// store (so no single sign-on).
 pub async fn serve(
     config: BridgeConfig,
     directory: Directory,
+) -> Result<RunningBridge, ServeError> {
+    let sso = crate::sso::Sso::new(
+        directory.store().clone(),
+        None,
+        Arc::new(crate::sso::SystemClock),
+    )?;
+    serve_with(config, directory, sso).await
+}
+
+/// Starts serving `directory` with `sso` answering the join pages.
+pub async fn serve_with(
+    config: BridgeConfig,
+    directory: Directory,
+    sso: crate::sso::Sso,
 ) -> Result<RunningBridge, ServeError> {
     let hostname = config
         .hostname
@@ -123,6 +140,7 @@ pub async fn serve(
             metrics.set_certificate_expiry(info.not_after.unix_timestamp());
         });
     }
+    sso.set_runtime_public_url(&origin);
     let state = AppState {
         directory: directory.clone(),
         verifier: TokenVerifier::new(directory.store().clone()),
@@ -136,6 +154,7 @@ pub async fn serve(
             MAX_TRACKED_SOURCES,
         )),
         metrics: metrics.clone(),
+        sso,
     };
     let acme = match (&config.tls, &tls) {
         (TlsMode::Acme(acme_config), Some(prepared)) => Some(

@@ -7,6 +7,7 @@ mod mapping;
 mod people;
 mod serve;
 mod status;
+mod sso;
 mod token;
 
 use std::path::PathBuf;
@@ -60,6 +61,9 @@ pub enum Command {
     Backup(backup::BackupArgs),
     /// Replace the store with a backup (refused while a bridge serves from this directory).
     Restore(backup::RestoreArgs),
+    /// Single sign-on: configuration, setup check, unlock policy, recovery.
+    #[command(subcommand)]
+    Sso(sso::SsoCommand),
 }
 
 /// The data directory: `--data-dir`, else the platform's data directory.
@@ -91,5 +95,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Mapping(cmd) => runtime()?.block_on(mapping::run(&cli, cmd)),
         Command::Backup(args) => backup::run_backup(&cli, args),
         Command::Restore(args) => backup::run_restore(&cli, args),
+        Command::Sso(cmd) => runtime()?.block_on(sso::run(&cli, cmd)),
     }
 }

@@ -19,9 +19,21 @@ pub enum PeopleCommand {
     },
     /// List people with their state.
     List,
+    /// Print a fresh join link for an invited person (the previous link stops working).
+    InviteLink {
+        /// The person's email address or userName.
+        email: String,
+        /// Where people's browsers reach the bridge (https://HOST[:PORT]), if not
+        /// configured with `keybridge sso configure --public-url`.
+        #[arg(long)]
+        public_url: Option<String>,
+    },
 }
 
 pub async fn run(cli: &Cli, cmd: &PeopleCommand) -> anyhow::Result<ExitCode> {
+    if let PeopleCommand::InviteLink { email, public_url } = cmd {
+        return invite_link(cli, email, public_url.as_deref()).await;
+    }
     let data_dir = super::data_dir(cli)?;
     let store = Store::open(
         &data_dir,
@@ -38,6 +50,7 @@ pub async fn run(cli: &Cli, cmd: &PeopleCommand) -> anyhow::Result<ExitCode> {
             .await
             .map(|_| eprintln!("{email} is now Active."))
             .map_err(|e| anyhow::anyhow!(e.to_scim().detail)),
+        PeopleCommand::InviteLink { .. } => Ok(()),
         PeopleCommand::List => {
             let mut start = 1;
             loop {
@@ -79,4 +92,17 @@ pub async fn run(cli: &Cli, cmd: &PeopleCommand) -> anyhow::Result<ExitCode> {
     };
     store.close().await;
     result.map(|_| ExitCode::SUCCESS)
+}
+
+async fn invite_link(cli: &Cli, email: &str, public_url: Option<&str>) -> anyhow::Result<ExitCode> {
+    let (store, sso) = super::sso::open(cli).await?;
+    if let Some(u) = public_url {
+        sso.set_runtime_public_url(u);
+    }
+    let result = sso.invite_link("local admin", email).await;
+    store.close().await;
+    let link = result?;
+    eprintln!("Give {email} this link; it works once and expires in 7 days:");
+    println!("{}", link.expose());
+    Ok(ExitCode::SUCCESS)
 }

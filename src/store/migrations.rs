@@ -104,6 +104,81 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE tokens ADD COLUMN rotated TEXT;
     CREATE UNIQUE INDEX tokens_previous_digest ON tokens(previous_digest);
     "#,
+    // 5: single sign-on and joining. Invitations are created and voided by triggers, so
+    // that every path that provisions or deprovisions a person (POST, PUT, PATCH, Bulk)
+    // does it in the same transaction without knowing about invitations; membership
+    // times are kept only for groups the unlock policy selects.
+    r#"
+    CREATE TABLE invitations (
+        seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+        person_seq INTEGER NOT NULL REFERENCES people(seq) ON DELETE CASCADE,
+        purpose    TEXT NOT NULL CHECK (purpose IN ('join', 'switch')),
+        digest     BLOB UNIQUE,
+        created    TEXT NOT NULL,
+        minted     TEXT,
+        expires    TEXT,
+        delivered  TEXT,
+        attempts   INTEGER NOT NULL DEFAULT 0,
+        next_try   TEXT,
+        used       TEXT,
+        revoked    TEXT
+    );
+    CREATE INDEX invitations_person ON invitations(person_seq);
+    CREATE INDEX invitations_undelivered ON invitations(delivered) WHERE delivered IS NULL;
+
+    CREATE TRIGGER invitations_on_provision AFTER INSERT ON people
+    WHEN NEW.state = 'invited'
+    BEGIN
+        INSERT INTO invitations (person_seq, purpose, created)
+        VALUES (NEW.seq, 'join', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+    END;
+
+    CREATE TRIGGER invitations_on_reinvite AFTER UPDATE OF state ON people
+    WHEN NEW.state = 'invited' AND OLD.state <> 'invited'
+    BEGIN
+        INSERT INTO invitations (person_seq, purpose, created)
+        VALUES (NEW.seq, 'join', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+    END;
+
+    CREATE TRIGGER invitations_on_leave AFTER UPDATE OF state ON people
+    WHEN NEW.state <> OLD.state AND NEW.state IN ('suspended', 'removed')
+    BEGIN
+        UPDATE invitations SET revoked = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+        WHERE person_seq = NEW.seq AND used IS NULL AND revoked IS NULL;
+    END;
+
+    INSERT INTO invitations (person_seq, purpose, created)
+    SELECT seq, 'join', strftime('%Y-%m-%dT%H:%M:%fZ', 'now') FROM people WHERE state = 'invited';
+
+    CREATE TABLE sso_groups (
+        ord           INTEGER PRIMARY KEY AUTOINCREMENT,
+        group_seq     INTEGER NOT NULL UNIQUE REFERENCES groups(seq) ON DELETE CASCADE,
+        configured_at TEXT NOT NULL,
+        grace_days    INTEGER NOT NULL CHECK (grace_days BETWEEN 1 AND 30)
+    );
+
+    CREATE TABLE sso_membership_times (
+        group_seq  INTEGER NOT NULL,
+        person_seq INTEGER NOT NULL,
+        added_at   TEXT NOT NULL,
+        PRIMARY KEY (group_seq, person_seq),
+        FOREIGN KEY (group_seq, person_seq) REFERENCES memberships(group_seq, person_seq) ON DELETE CASCADE
+    ) WITHOUT ROWID;
+
+    CREATE TRIGGER sso_membership_added AFTER INSERT ON memberships
+    WHEN EXISTS (SELECT 1 FROM sso_groups WHERE group_seq = NEW.group_seq)
+    BEGIN
+        INSERT OR REPLACE INTO sso_membership_times (group_seq, person_seq, added_at)
+        VALUES (NEW.group_seq, NEW.person_seq, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+    END;
+
+    CREATE TABLE sso_people (
+        person_seq    INTEGER PRIMARY KEY REFERENCES people(seq) ON DELETE CASCADE,
+        switched_at   TEXT,
+        recovered_at  TEXT,
+        signed_out_at TEXT
+    );
+    "#,
 ];
 
 /// The schema version this binary writes: a database above it is from a newer Keybridge.

@@ -12,11 +12,13 @@ mod writer;
 pub mod backup;
 pub mod events;
 pub mod groups;
+pub mod invitations;
 pub mod lock;
 pub mod mappings;
 pub mod people;
 pub mod settings;
 pub mod sql_filter;
+pub mod sso;
 pub mod tokens;
 
 use std::path::{Path, PathBuf};
