@@ -26,6 +26,10 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 step "the secrets store against a real Secret Service"
 crates/secrets/test-real-keychain.sh
 
+step "the SSO and mail peers (OpenID provider, SMTP server; idempotent)"
+scripts/install-oidc-provider.sh
+scripts/install-smtp-peer.sh
+
 step "the test suite"
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast --failure-output final
