@@ -9,7 +9,10 @@ use keybridge::directory::{Actor, Precondition};
 use keybridge::secrets::Secret;
 use keybridge::sso::mail::{SmtpSecurity, SmtpSettings};
 use keybridge::sso::policy::{PolicyMode, UnlockState};
-use peers::{browser, form_field, join_link, sign_in_at_provider, OidcProvider, SmtpSink, SsoBridge, CLIENT_ID};
+use peers::{
+    browser, form_field, join_link, sign_in_at_provider, OidcProvider, SmtpSink, SsoBridge,
+    CLIENT_ID,
+};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -39,7 +42,10 @@ async fn with_sso(b: &SsoBridge, p: &OidcProvider, group: &str) {
         .set_policy_mode("test", PolicyMode::SelectedGroups, None)
         .await
         .expect("policy");
-    b.sso.select_group("test", group, Some(5)).await.expect("select");
+    b.sso
+        .select_group("test", group, Some(5))
+        .await
+        .expect("select");
 }
 
 /// Opens a join page, submits its form, and returns the response to the POST.
@@ -57,10 +63,17 @@ async fn submit_join(br: &reqwest::Client, link: &str) -> reqwest::Response {
 }
 
 /// Joins through the identity provider as `login`; returns the bridge's last answer.
-async fn join_with_sso(br: &reqwest::Client, link: &str, login: &str) -> (StatusCode, String, String) {
+async fn join_with_sso(
+    br: &reqwest::Client,
+    link: &str,
+    login: &str,
+) -> (StatusCode, String, String) {
     let started = submit_join(br, link).await;
     assert_eq!(started.status(), StatusCode::SEE_OTHER);
-    let auth = started.headers()["location"].to_str().expect("location").to_owned();
+    let auth = started.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_owned();
     let back = sign_in_at_provider(br, &auth, login).await;
     assert!(back.contains("/sso/oidc/redirect/?"), "{back}");
     let r = br.get(&back).send().await.expect("redirect");
@@ -74,12 +87,28 @@ async fn an_invitation_mail_arrives_and_joining_without_sso_makes_the_person_act
     let b = SsoBridge::start().await;
     with_mail(&b, &smtp).await;
     let id = b.create_user("bob@example.com").await;
-    assert_eq!(b.sso.deliver_due_invitations("test").await.expect("deliver"), 1);
+    assert_eq!(
+        b.sso
+            .deliver_due_invitations("test")
+            .await
+            .expect("deliver"),
+        1
+    );
     // Delivered once only.
-    assert_eq!(b.sso.deliver_due_invitations("test").await.expect("deliver"), 0);
+    assert_eq!(
+        b.sso
+            .deliver_due_invitations("test")
+            .await
+            .expect("deliver"),
+        0
+    );
     let mail = smtp.messages();
     assert_eq!(mail.len(), 1);
-    assert!(mail[0].starts_with("X-Rcpt-To: bob@example.com"), "{}", mail[0]);
+    assert!(
+        mail[0].starts_with("X-Rcpt-To: bob@example.com"),
+        "{}",
+        mail[0]
+    );
     assert!(mail[0].contains("accept the invitation"), "{}", mail[0]);
     let link = join_link(&mail[0]);
     assert!(link.starts_with(&format!("{}/join/", b.origin)), "{link}");
@@ -94,7 +123,10 @@ async fn an_invitation_mail_arrives_and_joining_without_sso_makes_the_person_act
     assert_eq!(again.status(), StatusCode::GONE);
     assert!(again.text().await.expect("page").contains("already used"));
     let events = b.events().await;
-    assert!(events.contains(&("user_join".into(), "success".into())), "{events:?}");
+    assert!(
+        events.contains(&("user_join".into(), "success".into())),
+        "{events:?}"
+    );
     assert!(events.contains(&("user_invitation_mailed".into(), "success".into())));
     b.stop().await;
 }
@@ -109,13 +141,27 @@ async fn joining_with_sso_through_the_mailed_link_makes_the_person_active_and_re
     b.create_group("Engineering", &[&id]).await;
     with_sso(&b, &p, "Engineering").await;
     assert_eq!(
-        b.sso.person_status("alice@example.com").await.expect("status").unlock,
+        b.sso
+            .person_status("alice@example.com")
+            .await
+            .expect("status")
+            .unlock,
         UnlockState::JoinsWithSso
     );
 
-    assert_eq!(b.sso.deliver_due_invitations("test").await.expect("deliver"), 1);
+    assert_eq!(
+        b.sso
+            .deliver_due_invitations("test")
+            .await
+            .expect("deliver"),
+        1
+    );
     let mail = smtp.messages();
-    assert!(mail[0].contains("sign in with your identity provider"), "{}", mail[0]);
+    assert!(
+        mail[0].contains("sign in with your identity provider"),
+        "{}",
+        mail[0]
+    );
     let link = join_link(&mail[0]);
 
     let br = browser();
@@ -123,7 +169,11 @@ async fn joining_with_sso_through_the_mailed_link_makes_the_person_active_and_re
     assert_eq!(status, StatusCode::OK, "{page}");
     assert!(page.contains("unlock with single sign-on"), "{page}");
     assert_eq!(b.state_of(&id).await, "active");
-    let st = b.sso.person_status("alice@example.com").await.expect("status");
+    let st = b
+        .sso
+        .person_status("alice@example.com")
+        .await
+        .expect("status");
     assert_eq!(st.unlock, UnlockState::Switched);
 
     // The same response from the identity provider, replayed: refused.
@@ -155,7 +205,9 @@ async fn signing_in_as_someone_else_is_refused_and_leaves_the_person_invited() {
     let (status, page, _) = join_with_sso(&browser(), link.expose(), "mallory@example.com").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(
-        page.contains("you signed in as mallory@example.com, but this invitation is for carol@example.com"),
+        page.contains(
+            "you signed in as mallory@example.com, but this invitation is for carol@example.com"
+        ),
         "{page}"
     );
     assert_eq!(b.state_of(&id).await, "invited");
@@ -174,17 +226,32 @@ async fn an_active_person_in_an_sso_group_switches_before_the_deadline() {
     b.create_group("Engineering", &[&id]).await;
     with_sso(&b, &p, "Engineering").await;
     assert!(matches!(
-        b.sso.person_status("dana@example.com").await.expect("status").unlock,
+        b.sso
+            .person_status("dana@example.com")
+            .await
+            .expect("status")
+            .unlock,
         UnlockState::SwitchPending { .. }
     ));
-    let link = b.sso.switch_link("test", "dana@example.com").await.expect("link");
+    let link = b
+        .sso
+        .switch_link("test", "dana@example.com")
+        .await
+        .expect("link");
     let (status, page, _) = join_with_sso(&browser(), link.expose(), "dana@example.com").await;
     assert_eq!(status, StatusCode::OK, "{page}");
     assert_eq!(
-        b.sso.person_status("dana@example.com").await.expect("status").unlock,
+        b.sso
+            .person_status("dana@example.com")
+            .await
+            .expect("status")
+            .unlock,
         UnlockState::Switched
     );
-    assert!(b.events().await.contains(&("sso_switched".into(), "success".into())));
+    assert!(b
+        .events()
+        .await
+        .contains(&("sso_switched".into(), "success".into())));
     b.stop().await;
 }
 
@@ -192,7 +259,11 @@ async fn an_active_person_in_an_sso_group_switches_before_the_deadline() {
 async fn deprovisioning_an_invited_person_invalidates_the_link() {
     let b = SsoBridge::start().await;
     let id = b.create_user("erin@example.com").await;
-    let link = b.sso.invite_link("test", "erin@example.com").await.expect("link");
+    let link = b
+        .sso
+        .invite_link("test", "erin@example.com")
+        .await
+        .expect("link");
     b.directory
         .replace_user(
             &Actor::admin(),
@@ -213,8 +284,16 @@ async fn deprovisioning_an_invited_person_invalidates_the_link() {
 async fn a_new_link_replaces_the_old_one_and_a_form_without_its_cookie_is_refused() {
     let b = SsoBridge::start().await;
     b.create_user("finn@example.com").await;
-    let old = b.sso.invite_link("test", "finn@example.com").await.expect("link");
-    let new = b.sso.invite_link("test", "finn@example.com").await.expect("link");
+    let old = b
+        .sso
+        .invite_link("test", "finn@example.com")
+        .await
+        .expect("link");
+    let new = b
+        .sso
+        .invite_link("test", "finn@example.com")
+        .await
+        .expect("link");
     let r = browser().get(old.expose()).send().await.expect("GET old");
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     // A cross-site form post carries no cookie: refused, and the link stays usable.

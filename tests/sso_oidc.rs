@@ -76,7 +76,9 @@ async fn a_full_sign_in_with_pkce_passes_the_test_connection() {
     assert!(r.passed(), "{:#?}", r.steps);
     let who = r.identity.as_ref().expect("identity");
     assert_eq!(who.email.as_deref(), Some("alice@example.com"));
-    assert!(step(&r, "test connection").detail.contains("alice@example.com"));
+    assert!(step(&r, "test connection")
+        .detail
+        .contains("alice@example.com"));
 }
 
 #[tokio::test]
@@ -99,7 +101,11 @@ async fn a_missing_s256_fails_with_its_own_message() {
     assert!(!r.passed());
     let s = step(&r, "PKCE with S256");
     assert!(!s.ok);
-    assert!(s.detail.contains("does not offer PKCE with S256"), "{}", s.detail);
+    assert!(
+        s.detail.contains("does not offer PKCE with S256"),
+        "{}",
+        s.detail
+    );
     assert!(s.detail.contains("JumpCloud"), "{}", s.detail);
 }
 
@@ -110,7 +116,11 @@ async fn a_bad_signature_fails_with_its_own_message() {
     assert!(!r.passed());
     let s = step(&r, "test connection");
     assert!(!s.ok);
-    assert!(s.detail.contains("signature does not verify"), "{}", s.detail);
+    assert!(
+        s.detail.contains("signature does not verify"),
+        "{}",
+        s.detail
+    );
 }
 
 #[tokio::test]
@@ -120,21 +130,36 @@ async fn a_wrong_audience_fails_with_its_own_message() {
     assert!(!r.passed());
     let s = step(&r, "test connection");
     assert!(!s.ok);
-    assert!(s.detail.contains("is for another application"), "{}", s.detail);
+    assert!(
+        s.detail.contains("is for another application"),
+        "{}",
+        s.detail
+    );
     assert!(s.detail.contains("some-other-application"), "{}", s.detail);
 }
 
 #[tokio::test]
 async fn the_loopback_redirect_refuses_a_replayed_or_foreign_state() {
-    let lb = keybridge::sso::loopback::Loopback::bind().await.expect("bind");
+    let lb = keybridge::sso::loopback::Loopback::bind()
+        .await
+        .expect("bind");
     let uri = lb.redirect_uri();
-    let waiter = tokio::spawn(async move { lb.wait("expected-state", Duration::from_secs(30)).await });
+    let waiter =
+        tokio::spawn(async move { lb.wait("expected-state", Duration::from_secs(30)).await });
     let b = browser();
     // Give the waiter a moment to register its state.
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let foreign = b.get(format!("{uri}?code=c1&state=other")).send().await.expect("get");
+    let foreign = b
+        .get(format!("{uri}?code=c1&state=other"))
+        .send()
+        .await
+        .expect("get");
     assert_eq!(foreign.status(), 400);
-    let first = b.get(format!("{uri}?code=c2&state=expected-state")).send().await.expect("get");
+    let first = b
+        .get(format!("{uri}?code=c2&state=expected-state"))
+        .send()
+        .await
+        .expect("get");
     assert_eq!(first.status(), 200);
     assert_eq!(waiter.await.expect("join").expect("code"), "c2");
 }
@@ -146,7 +171,15 @@ async fn keybridge_sso_check_prints_each_check_and_exits_0_only_when_all_pass() 
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_keybridge"))
         .args(["--data-dir"])
         .arg(data.path())
-        .args(["--secrets", "file", "sso", "check", "--no-browser", "--timeout", "60"])
+        .args([
+            "--secrets",
+            "file",
+            "sso",
+            "check",
+            "--no-browser",
+            "--timeout",
+            "60",
+        ])
         .args(["--well-known", &p.well_known, "--client-id", CLIENT_ID])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -175,8 +208,17 @@ async fn keybridge_sso_check_prints_each_check_and_exits_0_only_when_all_pass() 
         .expect("output");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}");
-    for name in ["discovery document fetched", "issuer", "PKCE with S256", "signing keys (JWKS) fetched", "test connection"] {
-        assert!(stdout.contains(&format!("ok   {name}:")), "{name} missing in:\n{stdout}");
+    for name in [
+        "discovery document fetched",
+        "issuer",
+        "PKCE with S256",
+        "signing keys (JWKS) fetched",
+        "test connection",
+    ] {
+        assert!(
+            stdout.contains(&format!("ok   {name}:")),
+            "{name} missing in:\n{stdout}"
+        );
     }
 
     let bad = OidcProvider::start("no-s256");

@@ -27,13 +27,24 @@ async fn editing_a_grace_period_moves_the_deadline_from_the_original_date() {
     let clock = ManualClock::at(t0);
     let b = SsoBridge::start_with_clock(Arc::new(clock.clone())).await;
     b.create_group("Engineering", &[]).await;
-    b.sso.set_policy_mode("t", PolicyMode::SelectedGroups, None).await.expect("mode");
-    let p = b.sso.select_group("t", "Engineering", None).await.expect("select");
+    b.sso
+        .set_policy_mode("t", PolicyMode::SelectedGroups, None)
+        .await
+        .expect("mode");
+    let p = b
+        .sso
+        .select_group("t", "Engineering", None)
+        .await
+        .expect("select");
     assert_eq!(p.groups[0].grace_days, 5, "the default is 5 days");
     let first = p.groups[0].deadline;
 
     clock.advance(Duration::days(3));
-    let p = b.sso.select_group("t", "engineering", Some(10)).await.expect("edit");
+    let p = b
+        .sso
+        .select_group("t", "engineering", Some(10))
+        .await
+        .expect("edit");
     assert_eq!(p.groups[0].configured_at, first - Duration::days(5));
     assert_eq!(p.groups[0].deadline, first + Duration::days(5));
 
@@ -57,9 +68,21 @@ async fn missing_the_deadline_signs_a_person_out_once_and_recovery_gives_a_new_c
     let b = SsoBridge::start_with_clock(Arc::new(clock.clone())).await;
     let id = active_person(&b, "gus@example.com").await;
     b.create_group("Engineering", &[&id]).await;
-    b.sso.set_policy_mode("t", PolicyMode::SelectedGroups, None).await.expect("mode");
-    b.sso.select_group("t", "Engineering", Some(2)).await.expect("select");
-    let deadline = match b.sso.person_status("gus@example.com").await.expect("status").unlock {
+    b.sso
+        .set_policy_mode("t", PolicyMode::SelectedGroups, None)
+        .await
+        .expect("mode");
+    b.sso
+        .select_group("t", "Engineering", Some(2))
+        .await
+        .expect("select");
+    let deadline = match b
+        .sso
+        .person_status("gus@example.com")
+        .await
+        .expect("status")
+        .unlock
+    {
         UnlockState::SwitchPending { deadline } => deadline,
         other => panic!("expected a pending switch, got {other:?}"),
     };
@@ -67,25 +90,55 @@ async fn missing_the_deadline_signs_a_person_out_once_and_recovery_gives_a_new_c
     assert!((deadline - (t0 + Duration::days(2))).abs() < Duration::milliseconds(1));
 
     clock.advance(Duration::days(2));
-    assert_eq!(b.sso.enforce_deadlines("t").await.expect("enforce"), ["gus@example.com"]);
-    assert!(b.sso.enforce_deadlines("t").await.expect("again").is_empty(), "signed out once");
-    let st = b.sso.person_status("gus@example.com").await.expect("status");
-    assert!(matches!(st.unlock, UnlockState::NeedsRecovery { reason: RecoveryReason::DeadlineMissed, .. }));
+    assert_eq!(
+        b.sso.enforce_deadlines("t").await.expect("enforce"),
+        ["gus@example.com"]
+    );
+    assert!(
+        b.sso
+            .enforce_deadlines("t")
+            .await
+            .expect("again")
+            .is_empty(),
+        "signed out once"
+    );
+    let st = b
+        .sso
+        .person_status("gus@example.com")
+        .await
+        .expect("status");
+    assert!(matches!(
+        st.unlock,
+        UnlockState::NeedsRecovery {
+            reason: RecoveryReason::DeadlineMissed,
+            ..
+        }
+    ));
     assert!(st.signed_out_at.is_some());
     // A switch link is not handed out to someone who must be recovered first.
     assert!(b.sso.switch_link("t", "gus@example.com").await.is_err());
 
     clock.advance(Duration::hours(1));
-    let st = b.sso.recover("t", "gus@example.com").await.expect("recover");
+    let st = b
+        .sso
+        .recover("t", "gus@example.com")
+        .await
+        .expect("recover");
     assert!(st.signed_out_at.is_none());
     match st.unlock {
         UnlockState::SwitchPending { deadline } => {
-            assert!(deadline > t0 + Duration::days(4), "a new 2-day period from the recovery")
+            assert!(
+                deadline > t0 + Duration::days(4),
+                "a new 2-day period from the recovery"
+            )
         }
         other => panic!("expected a new chance, got {other:?}"),
     }
     let names: Vec<String> = b.events().await.into_iter().map(|(n, _)| n).collect();
-    assert_eq!(names.iter().filter(|n| *n == "sso_deadline_missed").count(), 1);
+    assert_eq!(
+        names.iter().filter(|n| *n == "sso_deadline_missed").count(),
+        1
+    );
     assert!(names.contains(&"sso_recovered".to_owned()));
     b.stop().await;
 }
@@ -97,19 +150,38 @@ async fn a_person_added_to_a_group_after_its_grace_period_needs_recovery() {
     let clock = ManualClock::at(OffsetDateTime::now_utc() - Duration::days(10));
     let b = SsoBridge::start_with_clock(Arc::new(clock.clone())).await;
     let gid = b.create_group("Engineering", &[]).await;
-    b.sso.set_policy_mode("t", PolicyMode::SelectedGroups, None).await.expect("mode");
-    b.sso.select_group("t", "Engineering", None).await.expect("select");
+    b.sso
+        .set_policy_mode("t", PolicyMode::SelectedGroups, None)
+        .await
+        .expect("mode");
+    b.sso
+        .select_group("t", "Engineering", None)
+        .await
+        .expect("select");
     clock.set(OffsetDateTime::now_utc());
 
     let id = active_person(&b, "hana@example.com").await;
     b.set_members(&gid, "Engineering", &[&id]).await;
-    let st = b.sso.person_status("hana@example.com").await.expect("status");
+    let st = b
+        .sso
+        .person_status("hana@example.com")
+        .await
+        .expect("status");
     assert!(
-        matches!(st.unlock, UnlockState::NeedsRecovery { reason: RecoveryReason::AddedAfterGracePeriod, .. }),
+        matches!(
+            st.unlock,
+            UnlockState::NeedsRecovery {
+                reason: RecoveryReason::AddedAfterGracePeriod,
+                ..
+            }
+        ),
         "{st:?}"
     );
     assert_eq!(st.group.as_deref(), Some("Engineering"));
-    assert_eq!(b.sso.enforce_deadlines("t").await.expect("enforce"), ["hana@example.com"]);
+    assert_eq!(
+        b.sso.enforce_deadlines("t").await.expect("enforce"),
+        ["hana@example.com"]
+    );
     b.stop().await;
 }
 
@@ -138,7 +210,11 @@ async fn owners_and_guests_follow_the_policy_modes() {
     let owners_id = b
         .store
         .read(|conn| -> Result<String, keybridge::store::StoreError> {
-            Ok(conn.query_row("SELECT id FROM groups WHERE kind = 'owners'", [], |r| r.get(0))?)
+            Ok(
+                conn.query_row("SELECT id FROM groups WHERE kind = 'owners'", [], |r| {
+                    r.get(0)
+                })?,
+            )
         })
         .await
         .expect("owners");
@@ -148,14 +224,29 @@ async fn owners_and_guests_follow_the_policy_modes() {
         let sso = b.sso.clone();
         async move { sso.person_status(who).await.expect("status").unlock }
     };
-    b.sso.set_policy_mode("t", PolicyMode::EveryoneExceptGuests, None).await.expect("mode");
+    b.sso
+        .set_policy_mode("t", PolicyMode::EveryoneExceptGuests, None)
+        .await
+        .expect("mode");
     assert!(!state("olga@example.com").await.sso_required());
     assert!(!state("gina@example.com").await.sso_required());
     assert!(state("mia@example.com").await.sso_required());
-    b.sso.set_policy_mode("t", PolicyMode::Everyone, None).await.expect("mode");
-    assert!(!state("olga@example.com").await.sso_required(), "owners never");
-    assert!(state("gina@example.com").await.sso_required(), "guests under Everyone");
-    b.sso.set_policy_mode("t", PolicyMode::NoOne, None).await.expect("mode");
+    b.sso
+        .set_policy_mode("t", PolicyMode::Everyone, None)
+        .await
+        .expect("mode");
+    assert!(
+        !state("olga@example.com").await.sso_required(),
+        "owners never"
+    );
+    assert!(
+        state("gina@example.com").await.sso_required(),
+        "guests under Everyone"
+    );
+    b.sso
+        .set_policy_mode("t", PolicyMode::NoOne, None)
+        .await
+        .expect("mode");
     assert!(!state("mia@example.com").await.sso_required());
     b.stop().await;
 }

@@ -25,7 +25,12 @@ const BINDING_COOKIE: &str = "kb_sso_binding";
 const ACTOR: &str = "join link";
 
 fn secure_attr(state: &AppState) -> &'static str {
-    if state.tls_mode == "none" && !state.public_origin.as_deref().is_some_and(|o| o.starts_with("https:")) {
+    if state.tls_mode == "none"
+        && !state
+            .public_origin
+            .as_deref()
+            .is_some_and(|o| o.starts_with("https:"))
+    {
         ""
     } else {
         "; Secure"
@@ -56,13 +61,21 @@ fn page(status: StatusCode, title: &str, body_html: &str) -> Response {
     );
     let mut resp = (status, html).into_response();
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     // The link's token is in the URL: never send it on to another site as a Referer.
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"),
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+        ),
     );
     resp
 }
@@ -85,7 +98,11 @@ fn error_page(e: &SsoError) -> Response {
             "<p>Keybridge could not complete this. Try again later, or tell your administrator.</p>",
         );
     }
-    page(status, "Cannot continue", &format!("<p class=\"error\">{}</p>", escape(&e.to_string())))
+    page(
+        status,
+        "Cannot continue",
+        &format!("<p class=\"error\">{}</p>", escape(&e.to_string())),
+    )
 }
 
 fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -107,9 +124,21 @@ pub async fn show(State(state): State<AppState>, Path(token): Path<String>) -> R
     };
     let csrf = hex::encode(rand::random::<[u8; 32]>());
     let (intro, action, button) = match (view.purpose.as_str(), view.with_sso) {
-        ("join", true) => ("Your team signs in with its identity provider. Continue to sign in as", "sso", "Continue with single sign-on"),
-        ("join", false) => ("You are invited to join your team's account as", "accept", "Join"),
-        _ => ("Switch to unlocking with your identity provider. Continue to sign in as", "sso", "Continue with single sign-on"),
+        ("join", true) => (
+            "Your team signs in with its identity provider. Continue to sign in as",
+            "sso",
+            "Continue with single sign-on",
+        ),
+        ("join", false) => (
+            "You are invited to join your team's account as",
+            "accept",
+            "Join",
+        ),
+        _ => (
+            "Switch to unlocking with your identity provider. Continue to sign in as",
+            "sso",
+            "Continue with single sign-on",
+        ),
     };
     let body = format!(
         "<p>{intro} <strong>{email}</strong> ({name}).</p>\
@@ -168,8 +197,10 @@ pub async fn submit(
                     [(header::LOCATION, start.authorization_url.to_string())],
                 )
                     .into_response();
-                resp.headers_mut()
-                    .insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+                resp.headers_mut().insert(
+                    header::REFERRER_POLICY,
+                    HeaderValue::from_static("no-referrer"),
+                );
                 let cookie = format!(
                     "{BINDING_COOKIE}={}; Path=/sso/oidc; HttpOnly; SameSite=Lax; Max-Age=900{}",
                     start.binding.expose(),
@@ -187,7 +218,10 @@ pub async fn submit(
         Ok(j) => page(
             StatusCode::OK,
             "Welcome",
-            &format!("<p>You have joined as <strong>{}</strong>.</p>", escape(&j.user_name)),
+            &format!(
+                "<p>You have joined as <strong>{}</strong>.</p>",
+                escape(&j.user_name)
+            ),
         ),
         Err(e) => error_page(&e),
     }
@@ -200,7 +234,11 @@ pub async fn redirect(
     Query(callback): Query<Callback>,
 ) -> Response {
     let binding = cookie(&headers, BINDING_COOKIE);
-    let mut resp = match state.sso.finish_join_sign_in(ACTOR, callback, binding).await {
+    let mut resp = match state
+        .sso
+        .finish_join_sign_in(ACTOR, callback, binding)
+        .await
+    {
         Ok(j) if j.purpose == "join" => page(
             StatusCode::OK,
             "Welcome",
@@ -219,7 +257,10 @@ pub async fn redirect(
         ),
         Err(e) => error_page(&e),
     };
-    let clear = format!("{BINDING_COOKIE}=; Path=/sso/oidc; HttpOnly; SameSite=Lax; Max-Age=0{}", secure_attr(&state));
+    let clear = format!(
+        "{BINDING_COOKIE}=; Path=/sso/oidc; HttpOnly; SameSite=Lax; Max-Age=0{}",
+        secure_attr(&state)
+    );
     if let Ok(v) = HeaderValue::from_str(&clear) {
         resp.headers_mut().append(header::SET_COOKIE, v);
     }

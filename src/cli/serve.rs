@@ -141,7 +141,21 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
         data_dir: data_dir.clone(),
         limits: Limits::default(),
     };
-    let running = bridge::serve(config, directory.clone()).await?;
+    // Single sign-on and invitation mail need the secret store (client ID, SMTP
+    // password); without one the join pages still work for people who do not use SSO.
+    let secrets = match super::sso::secret_store(cli, &data_dir) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::warn!(error = %e, "no secret store: single sign-on and SMTP credentials are unavailable");
+            None
+        }
+    };
+    let sso = keybridge::sso::Sso::new(
+        store.clone(),
+        secrets,
+        std::sync::Arc::new(keybridge::sso::SystemClock),
+    )?;
+    let running = bridge::serve_with(config, directory.clone(), sso.clone()).await?;
     if let (Some(acme), Some(certificate)) = (running.acme(), &running.certificate) {
         let current = certificate.current();
         if current.source == CertificateSource::AcmePending {
@@ -159,6 +173,9 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
             );
         }
     }
+    let (stop_background, background_stopped) = tokio::sync::watch::channel(false);
+    let background =
+        tokio::spawn(sso.run_background(std::time::Duration::from_secs(60), background_stopped));
     let verifier = keybridge::tokens::TokenVerifier::new(store.clone());
     let has_token = verifier.any().await.unwrap_or(false);
     tracing::info!(listen = %running.local_addr, data_dir = %data_dir.display(), "bridge is serving");
@@ -175,6 +192,8 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     }
     shutdown_signal().await;
     tracing::info!("shutting down: finishing in-flight requests");
+    let _ = stop_background.send(true);
+    let _ = background.await;
     running.shutdown().await;
     store.close().await;
     tracing::info!("stopped");

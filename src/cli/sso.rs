@@ -255,7 +255,8 @@ async fn dispatch(sso: &Sso, cmd: &SsoCommand) -> anyhow::Result<ExitCode> {
                 username: a.username.clone(),
                 from: a.from.clone(),
             };
-            sso.configure_smtp(ACTOR, settings, password.as_ref()).await?;
+            sso.configure_smtp(ACTOR, settings, password.as_ref())
+                .await?;
             eprintln!("Saved. A serving bridge mails new invitations from now on.");
         }
     }
@@ -314,11 +315,18 @@ fn print_config(config: &SsoConfig, has_client_id: bool) {
     println!("well-known URL: {}", config.well_known_url);
     println!(
         "client ID:      {}",
-        if has_client_id { "stored in the secret store" } else { "not set" }
+        if has_client_id {
+            "stored in the secret store"
+        } else {
+            "not set"
+        }
     );
     println!(
         "public URL:     {}",
-        config.public_url.as_deref().unwrap_or("not set (pass --public-url)")
+        config
+            .public_url
+            .as_deref()
+            .unwrap_or("not set (pass --public-url)")
     );
     println!("Redirect URIs to register in the identity provider:");
     for uri in SsoConfig::redirect_uris(config.public_url.as_deref()) {

@@ -115,7 +115,13 @@ impl Sso {
         self.store
             .write(move |conn| -> Result<(), SsoError> {
                 match failure {
-                    None => audit::success(conn, events::SSO_CHECKED, Subject::default(), steps, &actor)?,
+                    None => audit::success(
+                        conn,
+                        events::SSO_CHECKED,
+                        Subject::default(),
+                        steps,
+                        &actor,
+                    )?,
                     Some(detail) => audit::failure(
                         conn,
                         events::SSO_CHECKED,

@@ -9,7 +9,8 @@ use crate::secrets::Secret;
 use crate::store::{settings, StoreError};
 
 /// JumpCloud's discovery document.
-pub const DEFAULT_WELL_KNOWN: &str = "https://oauth.id.jumpcloud.com/.well-known/openid-configuration";
+pub const DEFAULT_WELL_KNOWN: &str =
+    "https://oauth.id.jumpcloud.com/.well-known/openid-configuration";
 
 /// Where the identity provider sends a browser back to the bridge.
 pub const REDIRECT_PATH: &str = "/sso/oidc/redirect/";
@@ -105,8 +106,8 @@ impl Sso {
             public_url,
             configured_at: crate::store::format_timestamp(self.now()),
         };
-        let json = serde_json::to_string(&config)
-            .map_err(|e| StoreError::Internal(e.to_string()))?;
+        let json =
+            serde_json::to_string(&config).map_err(|e| StoreError::Internal(e.to_string()))?;
         let actor = actor.to_owned();
         self.store
             .write(move |conn| -> Result<(), SsoError> {
@@ -115,7 +116,11 @@ impl Sso {
                     conn,
                     events::SSO_CONFIGURED,
                     Subject::default(),
-                    vec!["well_known_url".into(), "client_id".into(), "public_url".into()],
+                    vec![
+                        "well_known_url".into(),
+                        "client_id".into(),
+                        "public_url".into(),
+                    ],
                     &actor,
                 )?;
                 Ok(())

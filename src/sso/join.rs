@@ -163,7 +163,8 @@ impl Sso {
         let config = self.config().await?;
         let client_id = self.client_id()?;
         let redirect = format!("{}{REDIRECT_PATH}", self.public_url().await?);
-        let discovered = oidc::discover(&self.http, &config.well_known_url, &mut Vec::new()).await?;
+        let discovered =
+            oidc::discover(&self.http, &config.well_known_url, &mut Vec::new()).await?;
         let signin = oidc::begin(&discovered, &client_id, &redirect)?;
         let binding = Secret::new(hex::encode(rand::random::<[u8; 32]>()));
         let start = SignInStart {
@@ -176,7 +177,10 @@ impl Sso {
             .map_err(|_| SignInError::Setup("the sign-in table is unavailable".into()))?;
         pending.prune();
         if pending.by_state.len() >= PENDING_MAX {
-            return Err(SignInError::Setup("too many sign-ins are in progress; try again in a few minutes".into()).into());
+            return Err(SignInError::Setup(
+                "too many sign-ins are in progress; try again in a few minutes".into(),
+            )
+            .into());
         }
         pending.by_state.insert(
             signin.state().to_owned(),

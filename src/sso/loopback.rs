@@ -101,10 +101,12 @@ async fn callback(
                 e.consumed = true;
                 Ok(())
             }
-            (Some(want), Some(got)) if want == got => Err(
-                "This sign-in response was already used; a replayed response is refused.",
+            (Some(want), Some(got)) if want == got => {
+                Err("This sign-in response was already used; a replayed response is refused.")
+            }
+            _ => Err(
+                "This sign-in response does not belong to the sign-in Keybridge is waiting for.",
             ),
-            _ => Err("This sign-in response does not belong to the sign-in Keybridge is waiting for."),
         }
     };
     match verdict {

@@ -92,7 +92,12 @@ impl Sso {
                     conn,
                     "mail_settings_update",
                     Subject::default(),
-                    vec!["relay".into(), "port".into(), "security".into(), "from".into()],
+                    vec![
+                        "relay".into(),
+                        "port".into(),
+                        "security".into(),
+                        "from".into(),
+                    ],
                     &actor,
                 )?;
                 Ok(())
@@ -140,7 +145,8 @@ impl Sso {
                 None => None,
             };
             if let Some(p) = password {
-                builder = builder.credentials(Credentials::new(user.clone(), p.expose().to_owned()));
+                builder =
+                    builder.credentials(Credentials::new(user.clone(), p.expose().to_owned()));
             }
         }
         Ok(builder.build())
@@ -206,27 +212,32 @@ impl Sso {
         // a person deprovisioned meanwhile gets no mail.
         let minted = self
             .store
-            .write(move |conn| -> Result<Option<(Secret, String, String, String, bool)>, SsoError> {
-                let Some(inv) = invitations::by_seq(conn, seq)? else {
-                    return Ok(None);
-                };
-                if inv.used.is_some() || inv.revoked.is_some() || inv.delivered.is_some() {
-                    return Ok(None);
-                }
-                let Some(person) = person_by_seq(conn, inv.person_seq)? else {
-                    return Ok(None);
-                };
-                let with_sso = verdict(conn, &load_policy(conn)?, &person, now)?
-                    .state
-                    .sso_required();
-                let token = mint(conn, seq, now)?;
-                let to = person.email.clone().unwrap_or_else(|| person.user_name.clone());
-                let name = person
-                    .display_name
-                    .clone()
-                    .unwrap_or_else(|| person.user_name.clone());
-                Ok(Some((token, to, name, inv.purpose, with_sso)))
-            })
+            .write(
+                move |conn| -> Result<Option<(Secret, String, String, String, bool)>, SsoError> {
+                    let Some(inv) = invitations::by_seq(conn, seq)? else {
+                        return Ok(None);
+                    };
+                    if inv.used.is_some() || inv.revoked.is_some() || inv.delivered.is_some() {
+                        return Ok(None);
+                    }
+                    let Some(person) = person_by_seq(conn, inv.person_seq)? else {
+                        return Ok(None);
+                    };
+                    let with_sso = verdict(conn, &load_policy(conn)?, &person, now)?
+                        .state
+                        .sso_required();
+                    let token = mint(conn, seq, now)?;
+                    let to = person
+                        .email
+                        .clone()
+                        .unwrap_or_else(|| person.user_name.clone());
+                    let name = person
+                        .display_name
+                        .clone()
+                        .unwrap_or_else(|| person.user_name.clone());
+                    Ok(Some((token, to, name, inv.purpose, with_sso)))
+                },
+            )
             .await?;
         let Some((token, to, name, purpose, with_sso)) = minted else {
             return Ok(false);
@@ -237,9 +248,15 @@ impl Sso {
         );
         let link = link_url(public, &token);
         let (subject, intro) = if purpose == "join" {
-            ("You are invited to join your team's account", "You have been invited to join your team's account.")
+            (
+                "You are invited to join your team's account",
+                "You have been invited to join your team's account.",
+            )
         } else {
-            ("Switch to single sign-on", "Your team now unlocks its account with single sign-on.")
+            (
+                "Switch to single sign-on",
+                "Your team now unlocks its account with single sign-on.",
+            )
         };
         let how = if with_sso {
             "Open the link and sign in with your identity provider (JumpCloud) to finish."

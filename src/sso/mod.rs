@@ -63,7 +63,9 @@ pub enum SsoError {
     NotAllowed(String),
     #[error("single sign-on is not configured: run `keybridge sso configure --well-known URL --client-id ID` first")]
     NotConfigured,
-    #[error("no secret store is available to keep the client ID; run with --secrets file or keychain")]
+    #[error(
+        "no secret store is available to keep the client ID; run with --secrets file or keychain"
+    )]
     NoSecretStore,
     #[error("the bridge's public URL is not known; pass --public-url https://HOST[:PORT] (the address people's browsers reach the bridge at)")]
     PublicUrlUnknown,

@@ -8,14 +8,12 @@
 use std::time::Duration;
 
 use openidconnect::core::{
-    CoreAuthenticationFlow, CoreClient, CoreIdTokenClaims, CoreJsonWebKeySet,
-    CoreProviderMetadata,
+    CoreAuthenticationFlow, CoreClient, CoreIdTokenClaims, CoreJsonWebKeySet, CoreProviderMetadata,
 };
 use openidconnect::{
-    AccessToken, AuthorizationCode, ClaimsVerificationError, ClientId, CsrfToken,
-    EndpointMaybeSet, EndpointNotSet, EndpointSet, Nonce, OAuth2TokenResponse,
-    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RequestTokenError, Scope,
-    SignatureVerificationError, TokenResponse,
+    AccessToken, AuthorizationCode, ClaimsVerificationError, ClientId, CsrfToken, EndpointMaybeSet,
+    EndpointNotSet, EndpointSet, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier,
+    RedirectUrl, RequestTokenError, Scope, SignatureVerificationError, TokenResponse,
 };
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -79,7 +77,9 @@ pub enum SignInError {
     EmailMismatch { expected: String, got: String },
     #[error("cannot read the user info: {0}")]
     UserInfo(String),
-    #[error("no sign-in response arrived within {0} seconds; open the URL in a browser and sign in")]
+    #[error(
+        "no sign-in response arrived within {0} seconds; open the URL in a browser and sign in"
+    )]
     TimedOut(u64),
     #[error("cannot prepare the sign-in: {0}")]
     Setup(String),
@@ -129,8 +129,14 @@ pub struct Discovered {
     metadata: CoreProviderMetadata,
 }
 
-type Client =
-    CoreClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointMaybeSet, EndpointMaybeSet>;
+type Client = CoreClient<
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointMaybeSet,
+    EndpointMaybeSet,
+>;
 
 /// Fetches and checks the discovery document and the keys, recording each check in
 /// `steps`. Stops at the first failure that later checks depend on.
@@ -153,7 +159,10 @@ pub async fn discover(
     let doc = fetch_json(http, well_known_url).await;
     let doc = match doc {
         Ok(doc) => {
-            steps.push(CheckStep::pass("discovery document fetched", well_known_url));
+            steps.push(CheckStep::pass(
+                "discovery document fetched",
+                well_known_url,
+            ));
             doc
         }
         Err(e) => {
@@ -163,7 +172,11 @@ pub async fn discover(
     };
 
     let issuer = check_issuer(well_known_url, &doc);
-    record(steps, "issuer", issuer.clone().map(|i| format!("'{i}' as fetched")))?;
+    record(
+        steps,
+        "issuer",
+        issuer.clone().map(|i| format!("'{i}' as fetched")),
+    )?;
     let issuer = issuer?;
 
     let mut first_error = None;
@@ -174,7 +187,11 @@ pub async fn discover(
     };
     note(steps, "endpoints", check_endpoints(&doc));
     note(steps, "PKCE with S256", check_s256(&doc));
-    note(steps, "response type 'code'", check_code_response_type(&doc));
+    note(
+        steps,
+        "response type 'code'",
+        check_code_response_type(&doc),
+    );
     if let Some(e) = first_error {
         return Err(e);
     }
@@ -229,7 +246,11 @@ async fn fetch_json(http: &reqwest::Client, url: &str) -> Result<Value, SignInEr
         url: url.to_owned(),
         reason,
     };
-    let resp = http.get(url).send().await.map_err(|e| fail(e.to_string()))?;
+    let resp = http
+        .get(url)
+        .send()
+        .await
+        .map_err(|e| fail(e.to_string()))?;
     let status = resp.status();
     if status.is_redirection() {
         return Err(fail(format!(
@@ -491,9 +512,9 @@ fn claims_error(e: ClaimsVerificationError, raw_token: String) -> SignInError {
         ClaimsVerificationError::SignatureVerification(
             SignatureVerificationError::CryptoError(_),
         )
-        | ClaimsVerificationError::SignatureVerification(SignatureVerificationError::NoMatchingKey) => {
-            SignInError::BadSignature
-        }
+        | ClaimsVerificationError::SignatureVerification(
+            SignatureVerificationError::NoMatchingKey,
+        ) => SignInError::BadSignature,
         ClaimsVerificationError::SignatureVerification(other) => {
             SignInError::IdToken(format!("its signature cannot be checked: {other}"))
         }
@@ -539,7 +560,10 @@ mod tests {
             Err(SignInError::IssuerMismatch { .. })
         ));
         assert!(matches!(
-            check_issuer("https://idp.example/openid", &json!({"issuer": "https://idp.example"})),
+            check_issuer(
+                "https://idp.example/openid",
+                &json!({"issuer": "https://idp.example"})
+            ),
             Err(SignInError::NotWellKnown(_))
         ));
     }
@@ -550,7 +574,9 @@ mod tests {
             check_s256(&json!({"code_challenge_methods_supported": ["plain"]})),
             Err(SignInError::NoS256)
         );
-        assert!(check_s256(&json!({"code_challenge_methods_supported": ["plain", "S256"]})).is_ok());
+        assert!(
+            check_s256(&json!({"code_challenge_methods_supported": ["plain", "S256"]})).is_ok()
+        );
         assert_eq!(
             check_code_response_type(&json!({"response_types_supported": ["id_token"]})),
             Err(SignInError::NoCodeResponseType)

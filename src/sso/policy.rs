@@ -58,7 +58,12 @@ impl PolicyMode {
     }
 
     pub fn parse(s: &str) -> Option<PolicyMode> {
-        match s.trim().to_ascii_lowercase().replace(['-', ' '], "_").as_str() {
+        match s
+            .trim()
+            .to_ascii_lowercase()
+            .replace(['-', ' '], "_")
+            .as_str()
+        {
             "no_one" | "none" | "nobody" => Some(PolicyMode::NoOne),
             "selected_groups" | "groups" => Some(PolicyMode::SelectedGroups),
             "everyone_except_guests" => Some(PolicyMode::EveryoneExceptGuests),
@@ -231,9 +236,7 @@ pub fn evaluate(policy: &Policy, person: &PersonFacts, now: OffsetDateTime) -> V
     // (grace, when the person came under it, governing group)
     let covered: (Grace, OffsetDateTime, Option<i64>) = match policy.mode {
         PolicyMode::NoOne => return not_required(NotRequired::PolicyIsNoOne),
-        PolicyMode::SelectedGroups if person.is_guest => {
-            return not_required(NotRequired::Guest)
-        }
+        PolicyMode::SelectedGroups if person.is_guest => return not_required(NotRequired::Guest),
         PolicyMode::EveryoneExceptGuests if person.is_guest => {
             return not_required(NotRequired::Guest)
         }

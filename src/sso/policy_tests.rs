@@ -316,7 +316,8 @@ fn a_person_added_after_the_grace_period_expired_needs_recovery() {
             expect: pending(day(5)),
         },
         Case {
-            rule: "under Everyone, someone provisioned after the deadline who did not join with SSO",
+            rule:
+                "under Everyone, someone provisioned after the deadline who did not join with SSO",
             policy: everyone(PolicyMode::Everyone, day(0), 5),
             person: PersonFacts {
                 created: day(7),

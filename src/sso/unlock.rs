@@ -269,8 +269,10 @@ impl Sso {
                     m.mode,
                     PolicyMode::Everyone | PolicyMode::EveryoneExceptGuests
                 );
-                let is_everyone =
-                    matches!(mode, PolicyMode::Everyone | PolicyMode::EveryoneExceptGuests);
+                let is_everyone = matches!(
+                    mode,
+                    PolicyMode::Everyone | PolicyMode::EveryoneExceptGuests
+                );
                 if is_everyone && (!was_everyone || m.everyone_configured_at.is_none()) {
                     m.everyone_configured_at = Some(now);
                 }
@@ -315,7 +317,10 @@ impl Sso {
                 policy_event(
                     conn,
                     &actor,
-                    vec![format!("group={}", g.display_name), format!("grace_days={days}")],
+                    vec![
+                        format!("group={}", g.display_name),
+                        format!("grace_days={days}"),
+                    ],
                 )?;
                 Ok(())
             })
@@ -335,7 +340,11 @@ impl Sso {
                         g.display_name
                     )));
                 }
-                policy_event(conn, &actor, vec![format!("removed_group={}", g.display_name)])?;
+                policy_event(
+                    conn,
+                    &actor,
+                    vec![format!("removed_group={}", g.display_name)],
+                )?;
                 Ok(())
             })
             .await?;
@@ -418,7 +427,10 @@ impl Sso {
                         conn,
                         events::SSO_DEADLINE_MISSED,
                         Subject::user(&row.id, &row.user_name),
-                        vec![why.into(), format!("deadline={}", format_timestamp(deadline))],
+                        vec![
+                            why.into(),
+                            format!("deadline={}", format_timestamp(deadline)),
+                        ],
                         &actor,
                     )?;
                     signed_out.push(row.user_name);

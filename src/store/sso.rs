@@ -115,7 +115,11 @@ pub fn person(conn: &Connection, person_seq: i64) -> Result<SsoPersonRow, StoreE
         .unwrap_or_default())
 }
 
-pub fn put_person(conn: &Connection, person_seq: i64, row: &SsoPersonRow) -> Result<(), StoreError> {
+pub fn put_person(
+    conn: &Connection,
+    person_seq: i64,
+    row: &SsoPersonRow,
+) -> Result<(), StoreError> {
     conn.prepare_cached(
         "INSERT INTO sso_people (person_seq, switched_at, recovered_at, signed_out_at)
          VALUES (?1, ?2, ?3, ?4)

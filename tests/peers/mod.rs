@@ -48,10 +48,12 @@ fn start_peer(mut cmd: Command, what: &str, install: &str) -> (Peer, String) {
             .unwrap_or_else(|_| Stdio::null()),
         None => Stdio::null(),
     };
-    cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(stderr);
-    let mut child = cmd.spawn().unwrap_or_else(|e| {
-        panic!("cannot start {what} ({e}); install it with {install}")
-    });
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(stderr);
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {what} ({e}); install it with {install}"));
     let stdout = child.stdout.take().expect("stdout");
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -65,7 +67,9 @@ fn start_peer(mut cmd: Command, what: &str, install: &str) -> (Peer, String) {
     let peer = Peer { child };
     let line = rx
         .recv_timeout(Duration::from_secs(60))
-        .unwrap_or_else(|_| panic!("{what} did not start within 60 s; reinstall it with {install}"));
+        .unwrap_or_else(|_| {
+            panic!("{what} did not start within 60 s; reinstall it with {install}")
+        });
     let rest = line
         .trim()
         .strip_prefix("listening ")
@@ -98,7 +102,11 @@ impl OidcProvider {
             // Native clients may use any port on a loopback redirect, so this also
             // covers the test bridge's http://127.0.0.1:PORT/sso/oidc/redirect/.
             .env("OIDC_REDIRECTS", "http://127.0.0.1/sso/oidc/redirect/");
-        let (peer, origin) = start_peer(cmd, "the OpenID provider (node tests/oidc/server.mjs)", install);
+        let (peer, origin) = start_peer(
+            cmd,
+            "the OpenID provider (node tests/oidc/server.mjs)",
+            install,
+        );
         OidcProvider {
             well_known: format!("{origin}/.well-known/openid-configuration"),
             origin,
@@ -310,11 +318,20 @@ pub async fn sign_in_at_provider(browser: &reqwest::Client, start: &str, login: 
             } else {
                 panic!("unexpected provider page at {url}: {page}");
             };
-            browser.post(&url).form(&form).send().await.expect("provider POST")
+            browser
+                .post(&url)
+                .form(&form)
+                .send()
+                .await
+                .expect("provider POST")
         } else {
             resp
         };
-        assert!(resp.status().is_redirection(), "provider answered {} at {url}", resp.status());
+        assert!(
+            resp.status().is_redirection(),
+            "provider answered {} at {url}",
+            resp.status()
+        );
         let location = resp
             .headers()
             .get("location")
@@ -332,17 +349,18 @@ pub async fn sign_in_at_provider(browser: &reqwest::Client, start: &str, login: 
 /// The value of a hidden form field in `page`.
 pub fn form_field(page: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
-    let start = page.find(&marker).unwrap_or_else(|| panic!("no {name} field in {page}")) + marker.len();
-    page[start..]
-        .split('"')
-        .next()
-        .expect("value")
-        .to_owned()
+    let start = page
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} field in {page}"))
+        + marker.len();
+    page[start..].split('"').next().expect("value").to_owned()
 }
 
 /// The first `/join/…` link in `text`.
 pub fn join_link(text: &str) -> String {
-    let start = text.find("http://127.0.0.1:").expect("a link in the message");
+    let start = text
+        .find("http://127.0.0.1:")
+        .expect("a link in the message");
     text[start..]
         .split_whitespace()
         .next()
