@@ -62,6 +62,15 @@ pub enum MailError {
     Build(String),
 }
 
+/// A freshly minted link and what the message needs to say.
+struct Minted {
+    token: Secret,
+    to: String,
+    name: String,
+    purpose: String,
+    with_sso: bool,
+}
+
 fn is_loopback(host: &str) -> bool {
     matches!(host, "127.0.0.1" | "::1" | "[::1]" | "localhost")
 }
@@ -213,7 +222,7 @@ impl Sso {
         let minted = self
             .store
             .write(
-                move |conn| -> Result<Option<(Secret, String, String, String, bool)>, SsoError> {
+                move |conn| -> Result<Option<Minted>, SsoError> {
                     let Some(inv) = invitations::by_seq(conn, seq)? else {
                         return Ok(None);
                     };
@@ -235,11 +244,24 @@ impl Sso {
                         .display_name
                         .clone()
                         .unwrap_or_else(|| person.user_name.clone());
-                    Ok(Some((token, to, name, inv.purpose, with_sso)))
+                    Ok(Some(Minted {
+                        token,
+                        to,
+                        name,
+                        purpose: inv.purpose,
+                        with_sso,
+                    }))
                 },
             )
             .await?;
-        let Some((token, to, name, purpose, with_sso)) = minted else {
+        let Some(Minted {
+            token,
+            to,
+            name,
+            purpose,
+            with_sso,
+        }) = minted
+        else {
             return Ok(false);
         };
         let to_box: Mailbox = Mailbox::new(
