@@ -221,38 +221,36 @@ impl Sso {
         // a person deprovisioned meanwhile gets no mail.
         let minted = self
             .store
-            .write(
-                move |conn| -> Result<Option<Minted>, SsoError> {
-                    let Some(inv) = invitations::by_seq(conn, seq)? else {
-                        return Ok(None);
-                    };
-                    if inv.used.is_some() || inv.revoked.is_some() || inv.delivered.is_some() {
-                        return Ok(None);
-                    }
-                    let Some(person) = person_by_seq(conn, inv.person_seq)? else {
-                        return Ok(None);
-                    };
-                    let with_sso = verdict(conn, &load_policy(conn)?, &person, now)?
-                        .state
-                        .sso_required();
-                    let token = mint(conn, seq, now)?;
-                    let to = person
-                        .email
-                        .clone()
-                        .unwrap_or_else(|| person.user_name.clone());
-                    let name = person
-                        .display_name
-                        .clone()
-                        .unwrap_or_else(|| person.user_name.clone());
-                    Ok(Some(Minted {
-                        token,
-                        to,
-                        name,
-                        purpose: inv.purpose,
-                        with_sso,
-                    }))
-                },
-            )
+            .write(move |conn| -> Result<Option<Minted>, SsoError> {
+                let Some(inv) = invitations::by_seq(conn, seq)? else {
+                    return Ok(None);
+                };
+                if inv.used.is_some() || inv.revoked.is_some() || inv.delivered.is_some() {
+                    return Ok(None);
+                }
+                let Some(person) = person_by_seq(conn, inv.person_seq)? else {
+                    return Ok(None);
+                };
+                let with_sso = verdict(conn, &load_policy(conn)?, &person, now)?
+                    .state
+                    .sso_required();
+                let token = mint(conn, seq, now)?;
+                let to = person
+                    .email
+                    .clone()
+                    .unwrap_or_else(|| person.user_name.clone());
+                let name = person
+                    .display_name
+                    .clone()
+                    .unwrap_or_else(|| person.user_name.clone());
+                Ok(Some(Minted {
+                    token,
+                    to,
+                    name,
+                    purpose: inv.purpose,
+                    with_sso,
+                }))
+            })
             .await?;
         let Some(Minted {
             token,
