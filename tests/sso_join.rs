@@ -187,6 +187,18 @@ async fn joining_with_sso_through_the_mailed_link_makes_the_person_active_and_re
     // The link, used a second time: refused.
     let again = br.get(&link).send().await.expect("GET again");
     assert_eq!(again.status(), StatusCode::GONE);
+    let events = b.events().await;
+    for name in [
+        "sso_configured",
+        "sso_policy_update",
+        "user_invitation_mailed",
+        "user_join",
+    ] {
+        assert!(
+            events.contains(&(name.into(), "success".into())),
+            "{name} missing: {events:?}"
+        );
+    }
     b.stop().await;
 }
 
