@@ -1,7 +1,7 @@
 //! Join and switch links: 256 random bits in the URL, a SHA-256 digest in the store, one
 //! use, an expiry.
 //!
-//! An invitation row is created by a trigger when a person is provisioned (migration 4),
+//! An invitation row is created by a trigger when a person is provisioned (migration 5),
 //! in the directory's own transaction. Its link is *minted* only when it is handed over —
 //! by the mailer, or shown by `keybridge people invite-link` — so the plaintext exists
 //! only in the process that delivers it. Minting again replaces the digest: the older

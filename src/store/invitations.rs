@@ -1,5 +1,5 @@
 //! The `invitations` table: links to `/join/…` kept as SHA-256 digests. Rows are created
-//! and voided by triggers on `people` (see migration 4); this file mints links, finds
+//! and voided by triggers on `people` (see migration 5); this file mints links, finds
 //! them and marks them used.
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
