@@ -6,8 +6,8 @@ mod expr;
 mod mapping;
 mod people;
 mod serve;
-mod status;
 mod sso;
+mod status;
 mod token;
 
 use std::path::PathBuf;
