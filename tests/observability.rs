@@ -235,8 +235,15 @@ async fn the_certificate_expiry_gauge_shows_the_served_certificate() {
     .await
     .expect("serve");
     let cert = dir.path().join("tls/self-signed.crt");
-    let expected = keybridge::bridge::x509::pem_file_not_after(&cert).expect("notAfter");
     let pem = std::fs::read(&cert).expect("cert");
+    let leaf = rustls_pemfile::certs(&mut pem.as_slice())
+        .next()
+        .expect("a certificate")
+        .expect("pem");
+    let expected = keybridge::bridge::tls::CertificateInfo::from_der(&leaf)
+        .expect("parse")
+        .not_after
+        .unix_timestamp();
     let client = reqwest::Client::builder()
         .add_root_certificate(reqwest::Certificate::from_pem(&pem).expect("pem"))
         .timeout(Duration::from_secs(10))

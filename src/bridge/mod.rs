@@ -20,7 +20,6 @@ mod server;
 pub mod throttle;
 pub mod tls;
 mod uri;
-pub mod x509;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
