@@ -218,14 +218,7 @@ pub async fn bulk(
         Ok(p) => p,
         Err(e) => return reply::error(&e),
     };
-    let base = state.base_url(
-        &headers,
-        if state.tls_mode == "none" {
-            "http"
-        } else {
-            "https"
-        },
-    );
+    let base = state.base_url(&headers);
     let mut ids: HashMap<String, String> = HashMap::new();
     let mut results: Vec<Option<Value>> = vec![None; ops.len()];
     let mut pending: Vec<usize> = (0..ops.len()).collect();

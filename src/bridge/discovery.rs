@@ -10,17 +10,6 @@ use keybridge_scim::ScimError;
 use super::reply;
 use super::AppState;
 
-fn base(state: &AppState, headers: &HeaderMap) -> String {
-    state.base_url(
-        headers,
-        if state.tls_mode == "none" {
-            "http"
-        } else {
-            "https"
-        },
-    )
-}
-
 pub async fn service_provider_config(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -43,14 +32,14 @@ pub async fn service_provider_config(
     };
     reply::json(
         StatusCode::OK,
-        &schema::service_provider_config_json(&config, &base(&state, &headers)),
+        &schema::service_provider_config_json(&config, &state.base_url(&headers)),
     )
 }
 
 pub async fn schemas(State(state): State<AppState>, headers: HeaderMap) -> Response {
     reply::json(
         StatusCode::OK,
-        &schema::schemas_json(&base(&state, &headers)),
+        &schema::schemas_json(&state.base_url(&headers)),
     )
 }
 
@@ -59,7 +48,7 @@ pub async fn schema_by_id(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    match schema::schema_json(&id, &base(&state, &headers)) {
+    match schema::schema_json(&id, &state.base_url(&headers)) {
         Some(doc) => reply::json(StatusCode::OK, &doc),
         None => reply::error(&ScimError::not_found(format!(
             "no schema has the id '{id}'"
@@ -70,7 +59,7 @@ pub async fn schema_by_id(
 pub async fn resource_types(State(state): State<AppState>, headers: HeaderMap) -> Response {
     reply::json(
         StatusCode::OK,
-        &schema::resource_types_json(&base(&state, &headers)),
+        &schema::resource_types_json(&state.base_url(&headers)),
     )
 }
 
@@ -79,7 +68,7 @@ pub async fn resource_type_by_id(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    match schema::resource_type_json(&id, &base(&state, &headers)) {
+    match schema::resource_type_json(&id, &state.base_url(&headers)) {
         Some(doc) => reply::json(StatusCode::OK, &doc),
         None => reply::error(&ScimError::not_found(format!(
             "no resource type has the id '{id}'"

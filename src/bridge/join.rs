@@ -25,7 +25,7 @@ const BINDING_COOKIE: &str = "kb_sso_binding";
 const ACTOR: &str = "join link";
 
 fn secure_attr(state: &AppState) -> &'static str {
-    if state.tls_mode == "none"
+    if state.scheme() == "http"
         && !state
             .public_origin
             .as_deref()

@@ -117,8 +117,18 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The scheme clients reach this bridge by.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls_mode == "none" {
+            "http"
+        } else {
+            "https"
+        }
+    }
+
     /// The base URL of the SCIM API for links in responses.
-    pub fn base_url(&self, headers: &axum::http::HeaderMap, scheme: &str) -> String {
+    pub fn base_url(&self, headers: &axum::http::HeaderMap) -> String {
+        let scheme = self.scheme();
         let origin = match &self.public_origin {
             Some(o) => o.clone(),
             None => {

@@ -100,14 +100,6 @@ async fn read_body(
     }
 }
 
-fn scheme_of(state: &AppState) -> &'static str {
-    if state.tls_mode == "none" {
-        "http"
-    } else {
-        "https"
-    }
-}
-
 fn precondition(headers: &HeaderMap) -> Precondition {
     Precondition {
         if_match: headers
@@ -159,7 +151,7 @@ async fn list_with(
         attributes: query.attributes.clone(),
         excluded: query.excluded.clone(),
     };
-    let base = state.base_url(headers, scheme_of(state));
+    let base = state.base_url(headers);
     let request = ListRequest {
         filter: query.filter.clone(),
         start_index: query.start_index,
@@ -243,7 +235,7 @@ pub async fn create(
         audit::GROUP_CREATE
     };
     let json = read_body(&state, &actor, &headers, body, event).await?;
-    let base = state.base_url(&headers, scheme_of(&state));
+    let base = state.base_url(&headers);
     let created = match rt {
         ResourceType::User => state.directory.create_user(&actor, json, &base).await?,
         ResourceType::Group => state.directory.create_group(&actor, json, &base).await?,
@@ -267,7 +259,7 @@ pub async fn get(
     Query(params): Params,
 ) -> Result<Response, Rejection> {
     let projection = Projection::from_params(rt, &params)?;
-    let base = state.base_url(&headers, scheme_of(&state));
+    let base = state.base_url(&headers);
     let doc = match rt {
         ResourceType::User => state.directory.get_user(&id, &base).await?,
         ResourceType::Group => {
@@ -311,7 +303,7 @@ pub async fn replace(
 ) -> Result<Response, Rejection> {
     let projection = Projection::from_params(rt, &params)?;
     let json = read_body(&state, &actor, &headers, body, event_for(rt, false)).await?;
-    let base = state.base_url(&headers, scheme_of(&state));
+    let base = state.base_url(&headers);
     let pre = precondition(&headers);
     let doc = match rt {
         ResourceType::User => {
@@ -345,7 +337,7 @@ pub async fn patch(
         Ok(ops) => ops,
         Err(e) => return Err(reject(&state, &actor, event_for(rt, false), e).await),
     };
-    let base = state.base_url(&headers, scheme_of(&state));
+    let base = state.base_url(&headers);
     let pre = precondition(&headers);
     let minimal = wants_minimal(&headers);
     let doc = match rt {
@@ -428,7 +420,7 @@ pub async fn search_root(
             .await
             .into_response();
     }
-    let base = state.base_url(&headers, scheme_of(&state));
+    let base = state.base_url(&headers);
     let (start, count) = (
         usable[0].1.start_index.max(1),
         usable[0].1.count.unwrap_or(max).min(max),
