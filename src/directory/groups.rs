@@ -13,7 +13,9 @@ use serde_json::{json, Value};
 
 use super::audit::{self, Subject};
 use super::people::changed_attributes;
-use super::{check_precondition, render, Actor, Directory, DirectoryError, Precondition};
+use super::{
+    check_precondition, render, required_text, Actor, Directory, DirectoryError, Precondition,
+};
 use crate::store::groups::{self, GroupKind, GroupRow};
 use crate::store::{now_timestamp, people};
 
@@ -183,17 +185,6 @@ pub(super) fn not_found(id: &str) -> DirectoryError {
     ScimError::not_found(format!("no group has the id '{id}'")).into()
 }
 
-fn display_name_of(doc: &Value) -> Result<String, DirectoryError> {
-    match doc
-        .get("displayName")
-        .and_then(Value::as_str)
-        .map(str::trim)
-    {
-        Some(n) if !n.is_empty() => Ok(n.to_owned()),
-        _ => Err(ScimError::invalid_value("displayName is required and cannot be empty").into()),
-    }
-}
-
 fn ensure_unique_name(
     conn: &Connection,
     key: &str,
@@ -218,7 +209,7 @@ fn create(
     actor: &str,
     base: &str,
 ) -> Result<Value, DirectoryError> {
-    let name = display_name_of(&group.doc)?;
+    let name = required_text(&group.doc, "displayName")?;
     let key = username_key(&name);
     ensure_unique_name(conn, &key, &name, None)?;
     let now = now_timestamp();
@@ -266,7 +257,7 @@ fn change(
     base: &str,
     with_members: bool,
 ) -> Result<Value, DirectoryError> {
-    let name = display_name_of(&doc)?;
+    let name = required_text(&doc, "displayName")?;
     if name != row.display_name {
         if render::is_protected(row.kind) {
             return Err(ScimError::mutability(format!(

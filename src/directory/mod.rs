@@ -136,6 +136,20 @@ impl Directory {
     }
 }
 
+/// A required, non-empty text attribute (`userName`, a group's `displayName`), trimmed.
+fn required_text(doc: &serde_json::Value, attr: &str) -> Result<String, ScimError> {
+    match doc
+        .get(attr)
+        .and_then(serde_json::Value::as_str)
+        .map(str::trim)
+    {
+        Some(v) if !v.is_empty() => Ok(v.to_owned()),
+        _ => Err(ScimError::invalid_value(format!(
+            "{attr} is required and cannot be empty"
+        ))),
+    }
+}
+
 /// Checks `If-Match` against the current version.
 fn check_precondition(pre: &Precondition, version: i64) -> Result<(), ScimError> {
     let Some(if_match) = pre.if_match.as_deref() else {

@@ -9,7 +9,9 @@ use serde_json::{json, Value};
 
 use super::audit::{self, Subject};
 use super::rules::{self, Transition, Write};
-use super::{check_precondition, render, Actor, Directory, DirectoryError, Precondition};
+use super::{
+    check_precondition, render, required_text, Actor, Directory, DirectoryError, Precondition,
+};
 use crate::store::people::{self, PersonRow, PersonState};
 use crate::store::{in_savepoint, now_timestamp};
 
@@ -302,13 +304,6 @@ fn ensure_unique_user_name(
     Ok(())
 }
 
-fn user_name_of(doc: &Value) -> Result<String, DirectoryError> {
-    match doc.get("userName").and_then(Value::as_str).map(str::trim) {
-        Some(u) if !u.is_empty() => Ok(u.to_owned()),
-        _ => Err(ScimError::invalid_value("userName is required and cannot be empty").into()),
-    }
-}
-
 fn create(
     conn: &Connection,
     mut doc: Value,
@@ -316,7 +311,7 @@ fn create(
     actor: &str,
     base: &str,
 ) -> Result<Value, DirectoryError> {
-    let user_name = user_name_of(&doc)?;
+    let user_name = required_text(&doc, "userName")?;
     let key = username_key(&user_name);
     ensure_unique_user_name(conn, &key, &user_name, None)?;
     rules::apply_defaults(&mut doc, None, Write::Whole, compat);
@@ -374,7 +369,7 @@ fn change(
     actor: &str,
     base: &str,
 ) -> Result<Value, DirectoryError> {
-    let user_name = user_name_of(&doc)?;
+    let user_name = required_text(&doc, "userName")?;
     let key = username_key(&user_name);
     ensure_unique_user_name(conn, &key, &user_name, Some(row.seq))?;
     rules::apply_defaults(&mut doc, Some(&row.doc), write, compat);
