@@ -324,16 +324,6 @@ impl TokenVerifier {
         Ok(())
     }
 
-    /// Whether any token exists (a bridge without one cannot be used).
-    pub async fn any(&self) -> Result<bool, StoreError> {
-        self.reload().await?;
-        Ok(self
-            .cache
-            .read()
-            .map(|c| !c.entries.is_empty())
-            .unwrap_or(false))
-    }
-
     /// Compares against every digest without stopping early, so timing does not tell how
     /// much of a digest matched or which entry did.
     fn lookup(&self, d: &[u8; 32]) -> Option<String> {

@@ -176,8 +176,8 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let (stop_background, background_stopped) = tokio::sync::watch::channel(false);
     let background =
         tokio::spawn(sso.run_background(std::time::Duration::from_secs(60), background_stopped));
-    let verifier = keybridge::tokens::TokenVerifier::new(store.clone());
-    let has_token = verifier.any().await.unwrap_or(false);
+    // A bridge without a token cannot be used: say how to issue one.
+    let has_token = keybridge::tokens::list(&store).await.is_ok_and(|t| !t.is_empty());
     tracing::info!(listen = %running.local_addr, data_dir = %data_dir.display(), "bridge is serving");
     println!("Keybridge is serving SCIM 2.0.");
     println!(
