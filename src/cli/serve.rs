@@ -177,7 +177,9 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let background =
         tokio::spawn(sso.run_background(std::time::Duration::from_secs(60), background_stopped));
     // A bridge without a token cannot be used: say how to issue one.
-    let has_token = keybridge::tokens::list(&store).await.is_ok_and(|t| !t.is_empty());
+    let has_token = keybridge::tokens::list(&store)
+        .await
+        .is_ok_and(|t| !t.is_empty());
     tracing::info!(listen = %running.local_addr, data_dir = %data_dir.display(), "bridge is serving");
     println!("Keybridge is serving SCIM 2.0.");
     println!(

@@ -262,18 +262,20 @@ impl SsoBridge {
 
     /// Names and outcomes of all events, oldest first.
     pub async fn events(&self) -> Vec<(String, String)> {
-        self.store
-            .read(
-                |conn| -> Result<Vec<(String, String)>, keybridge::store::StoreError> {
-                    let mut stmt = conn.prepare("SELECT name, outcome FROM events ORDER BY seq")?;
-                    let rows = stmt
-                        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-                        .collect::<Result<Vec<_>, _>>()?;
-                    Ok(rows)
-                },
-            )
+        let query = keybridge::store::events::EventQuery {
+            limit: Some(10_000),
+            ..Default::default()
+        };
+        let newest_first = self
+            .store
+            .read(move |conn| keybridge::store::events::list(conn, &query))
             .await
-            .expect("events")
+            .expect("events");
+        newest_first
+            .into_iter()
+            .rev()
+            .map(|e| (e.name, e.outcome.as_str().to_owned()))
+            .collect()
     }
 
     pub async fn stop(mut self) {
