@@ -5,6 +5,7 @@
 //! protocol) and `keybridge_mapping` (the expression language) are pure crates used by
 //! all; `keybridge_secrets` keeps secrets.
 
+pub mod app;
 pub mod bridge;
 pub mod directory;
 pub mod logging;

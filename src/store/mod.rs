@@ -16,6 +16,7 @@ pub mod invitations;
 pub mod lock;
 pub mod mappings;
 pub mod people;
+pub mod search;
 pub mod settings;
 pub mod sql_filter;
 pub mod sso;

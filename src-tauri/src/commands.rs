@@ -1,0 +1,294 @@
+//! The typed commands the UI calls. Each is one call into the core's `app` facade; the
+//! only things done here are the ones that need the desktop (clipboard, login items,
+//! the updater, the Downloads folder). Errors cross as the core's `Problem`.
+
+use keybridge::app::certificate::CertificateView;
+use keybridge::app::directory_views::{
+    GroupDetail, GroupSummary, PeoplePage, PeopleQuery, PersonDetail,
+};
+use keybridge::app::events::{EventFilter, EventView, HourCount};
+use keybridge::app::mapping::{MappingPreview, MappingRowView, MappingTableView};
+use keybridge::app::tokens::{NewToken, TokenInfo};
+use keybridge::app::{
+    App, AppSettings, BridgeStatus, Problem, ProblemKind, RowProblem, SecretsStatus,
+};
+use serde::Serialize;
+use tauri::{AppHandle, Runtime, State};
+use tauri_plugin_clipboard_manager::ClipboardExt;
+
+use crate::updates::{self, UpdateInfo};
+
+type Answer<T> = Result<T, Problem>;
+
+fn desktop_problem(message: String) -> Problem {
+    Problem {
+        kind: ProblemKind::Invalid,
+        message,
+        fields: Vec::new(),
+        rows: Vec::new(),
+    }
+}
+
+/// What the app shows about itself.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct AppInfo {
+    pub version: String,
+    pub data_dir: String,
+    pub secrets: SecretsStatus,
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct SavedSettings {
+    pub settings: AppSettings,
+    /// The bridge is running with the old address or certificate: restart it to apply.
+    pub restart_needed: bool,
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn app_info<R: Runtime>(handle: AppHandle<R>, app: State<'_, App>) -> Answer<AppInfo> {
+    Ok(AppInfo {
+        version: handle.package_info().version.to_string(),
+        data_dir: app.data_dir().display().to_string(),
+        secrets: app.secrets_status(),
+    })
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn bridge_status(app: State<'_, App>) -> Answer<BridgeStatus> {
+    Ok(app.bridge_status())
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn start_bridge(app: State<'_, App>) -> Answer<BridgeStatus> {
+    Ok(app.start_bridge().await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn stop_bridge(app: State<'_, App>) -> Answer<BridgeStatus> {
+    Ok(app.stop_bridge().await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn restart_bridge(app: State<'_, App>) -> Answer<BridgeStatus> {
+    Ok(app.restart_bridge().await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn get_settings(app: State<'_, App>) -> Answer<AppSettings> {
+    Ok(app.settings().await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn save_settings<R: Runtime>(
+    handle: AppHandle<R>,
+    app: State<'_, App>,
+    settings: AppSettings,
+) -> Answer<SavedSettings> {
+    let restart_needed = app.save_settings(settings).await?;
+    let saved = app.settings().await?;
+    crate::set_start_at_login(&handle, saved.start_at_login)?;
+    Ok(SavedSettings {
+        settings: saved,
+        restart_needed,
+    })
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn list_tokens(app: State<'_, App>) -> Answer<Vec<TokenInfo>> {
+    Ok(app.tokens().await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn issue_token(app: State<'_, App>, name: String) -> Answer<NewToken> {
+    Ok(app.issue_token(&name).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn rotate_token(app: State<'_, App>, name: String) -> Answer<NewToken> {
+    Ok(app.rotate_token(&name).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn revoke_token(app: State<'_, App>, name: String) -> Answer<()> {
+    Ok(app.revoke_token(&name).await?)
+}
+
+/// Copies a kept token to the clipboard without handing it to the page.
+#[tauri::command]
+#[specta::specta]
+pub async fn copy_token<R: Runtime>(
+    handle: AppHandle<R>,
+    app: State<'_, App>,
+    name: String,
+) -> Answer<()> {
+    let secret = app.token_secret(&name).await?;
+    handle
+        .clipboard()
+        .write_text(secret.expose().to_owned())
+        .map_err(|e| desktop_problem(format!("the clipboard refused the token ({e}); try again")))
+}
+
+/// Copies text that is not secret (the base URL, a new token the page already shows).
+#[tauri::command]
+#[specta::specta]
+pub async fn copy_text<R: Runtime>(handle: AppHandle<R>, text: String) -> Answer<()> {
+    handle
+        .clipboard()
+        .write_text(text)
+        .map_err(|e| desktop_problem(format!("the clipboard refused the text ({e}); try again")))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn certificate(app: State<'_, App>) -> Answer<CertificateView> {
+    Ok(app.certificate().await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn events_per_hour(app: State<'_, App>, hours: u32) -> Answer<Vec<HourCount>> {
+    Ok(app.events_per_hour(hours).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn latest_errors(app: State<'_, App>, limit: u32) -> Answer<Vec<EventView>> {
+    Ok(app.latest_errors(limit).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn list_events(app: State<'_, App>, filter: EventFilter) -> Answer<Vec<EventView>> {
+    Ok(app.events(filter).await?)
+}
+
+/// Writes the filtered events to a JSON file in the Downloads folder; answers its path.
+#[tauri::command]
+#[specta::specta]
+pub async fn export_events(app: State<'_, App>, filter: EventFilter) -> Answer<String> {
+    let dir = dirs::download_dir().unwrap_or_else(|| app.data_dir().join("exports"));
+    Ok(app.export_events(filter, &dir).await?.display().to_string())
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn search_people(app: State<'_, App>, query: PeopleQuery) -> Answer<PeoplePage> {
+    Ok(app.people(query).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn get_person(app: State<'_, App>, id: String) -> Answer<PersonDetail> {
+    Ok(app.person(&id).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn list_groups(app: State<'_, App>) -> Answer<Vec<GroupSummary>> {
+    Ok(app.groups().await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn get_group(app: State<'_, App>, id: String) -> Answer<GroupDetail> {
+    Ok(app.group(&id).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn get_mapping(app: State<'_, App>) -> Answer<MappingTableView> {
+    Ok(app.mapping().await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn validate_mapping(rows: Vec<MappingRowView>) -> Answer<Vec<RowProblem>> {
+    Ok(keybridge::app::mapping::validate(&rows))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn preview_mapping(
+    rows: Vec<MappingRowView>,
+    jc_user: serde_json::Value,
+    is_create: bool,
+) -> Answer<MappingPreview> {
+    Ok(keybridge::app::mapping::preview(&rows, &jc_user, is_create))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn sample_jc_user() -> Answer<serde_json::Value> {
+    Ok(keybridge::app::mapping::sample_jc_user())
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn save_mapping(
+    app: State<'_, App>,
+    rows: Vec<MappingRowView>,
+) -> Answer<MappingTableView> {
+    Ok(app.save_mapping(&rows).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn restore_default_mapping(app: State<'_, App>) -> Answer<MappingTableView> {
+    Ok(app.restore_default_mapping().await?)
+}
+
+/// Checks the release feed now; a newer release is downloaded, verified and installed
+/// when Keybridge quits.
+#[tauri::command]
+#[specta::specta]
+pub async fn check_for_update<R: Runtime>(handle: AppHandle<R>) -> Answer<Option<UpdateInfo>> {
+    updates::check_and_stage(&handle).await
+}
+
+/// Every command, for the invoke handler and the TypeScript bindings.
+pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
+    tauri_specta::Builder::<R>::new().commands(tauri_specta::collect_commands![
+        app_info::<R>,
+        bridge_status,
+        start_bridge,
+        stop_bridge,
+        restart_bridge,
+        get_settings,
+        save_settings::<R>,
+        list_tokens,
+        issue_token,
+        rotate_token,
+        revoke_token,
+        copy_token::<R>,
+        copy_text::<R>,
+        certificate,
+        events_per_hour,
+        latest_errors,
+        list_events,
+        export_events,
+        search_people,
+        get_person,
+        list_groups,
+        get_group,
+        get_mapping,
+        validate_mapping,
+        preview_mapping,
+        sample_jc_user,
+        save_mapping,
+        restore_default_mapping,
+        check_for_update::<R>,
+    ])
+}

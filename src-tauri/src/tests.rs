@@ -1,0 +1,221 @@
+//! The shell under Tauri's mock runtime: the tray's menu and look, the commands over
+//! the real IPC path (typed answers and typed problems), the bindings' freshness, and
+//! the updater against a signed feed on loopback.
+
+use keybridge::app::{App, AppSettings, BridgeState, SecretsChoice, TlsChoice};
+use serde_json::{json, Value};
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{mock_builder, mock_context, noop_assets, MockRuntime, INVOKE_KEY};
+use tauri::webview::InvokeRequest;
+use tauri::WebviewWindowBuilder;
+
+use crate::tray::{self, TrayAction, TrayIconKind, TrayOutcome};
+use crate::{commands, updates};
+
+mod updater;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+/// A core app in a temp dir, serving plain HTTP on loopback, secrets in the file store.
+pub(crate) fn core_app() -> (tempfile::TempDir, App) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = tauri::async_runtime::block_on(async {
+        let app = App::open(dir.path()).await.expect("open");
+        app.save_settings(AppSettings {
+            listen_address: "127.0.0.1".into(),
+            port: free_port(),
+            tls: TlsChoice::None,
+            secrets: SecretsChoice::File,
+            ..AppSettings::default()
+        })
+        .await
+        .expect("settings");
+        app
+    });
+    (dir, app)
+}
+
+/// The shell as `run()` builds it, on the mock runtime, with the updater trusting
+/// `pubkey`.
+pub(crate) fn mock_shell(app: App, pubkey: &str) -> tauri::App<MockRuntime> {
+    let mut context = mock_context(noop_assets());
+    context
+        .config_mut()
+        .plugins
+        .0
+        .insert("updater".into(), json!({ "pubkey": pubkey, "endpoints": [] }));
+    mock_builder()
+        .plugin(tauri_plugin_updater::Builder::new().build())
+        .manage(app)
+        .manage(updates::PendingUpdate::default())
+        .invoke_handler(commands::specta_builder::<MockRuntime>().invoke_handler())
+        .build(context)
+        .expect("mock app")
+}
+
+fn invoke(
+    webview: &tauri::WebviewWindow<MockRuntime>,
+    cmd: &str,
+    body: Value,
+) -> Result<Value, Value> {
+    tauri::test::get_ipc_response(
+        webview,
+        InvokeRequest {
+            cmd: cmd.into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            url: "tauri://localhost".parse().expect("url"),
+            body: InvokeBody::Json(body),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        },
+    )
+    .map(|b| b.deserialize::<Value>().expect("json"))
+}
+
+#[test]
+fn menu_ids_name_the_tray_actions() {
+    assert_eq!(tray::action_for(tray::START), Some(TrayAction::Start));
+    assert_eq!(tray::action_for(tray::STOP), Some(TrayAction::Stop));
+    assert_eq!(tray::action_for(tray::OPEN), Some(TrayAction::Open));
+    assert_eq!(
+        tray::action_for(tray::COPY_BASE_URL),
+        Some(TrayAction::CopyBaseUrl)
+    );
+    assert_eq!(tray::action_for(tray::QUIT), Some(TrayAction::Quit));
+    assert_eq!(tray::action_for("something.else"), None);
+}
+
+#[test]
+fn the_tray_menu_starts_copies_and_stops_the_bridge_and_its_look_follows() {
+    let (_dir, app) = core_app();
+    let shell = mock_shell(app.clone(), "unused");
+    let handle = shell.handle().clone();
+    let stopped = tray::look(&app.bridge_status());
+    assert_eq!(stopped.icon, TrayIconKind::Stopped);
+    assert!(stopped.start_enabled && !stopped.stop_enabled && !stopped.copy_enabled);
+
+    let started = tauri::async_runtime::block_on(tray::perform(&handle, TrayAction::Start));
+    let TrayOutcome::Done(status) = started else {
+        panic!("start: {started:?}")
+    };
+    assert_eq!(status.state, BridgeState::Running);
+    let running = tray::look(&status);
+    assert_eq!(running.icon, TrayIconKind::Running);
+    assert!(!running.start_enabled && running.stop_enabled && running.copy_enabled);
+    assert!(running.tooltip.contains("/scim/v2"), "{}", running.tooltip);
+
+    let copied = tauri::async_runtime::block_on(tray::perform(&handle, TrayAction::CopyBaseUrl));
+    assert_eq!(copied, TrayOutcome::Copy(status.base_url.clone().expect("url")));
+
+    let stopped = tauri::async_runtime::block_on(tray::perform(&handle, TrayAction::Stop));
+    assert!(matches!(stopped, TrayOutcome::Done(ref s) if s.state == BridgeState::Stopped));
+    assert_eq!(
+        tauri::async_runtime::block_on(tray::perform(&handle, TrayAction::CopyBaseUrl)),
+        TrayOutcome::ShowWindow,
+        "nothing to copy while stopped: open the window instead"
+    );
+    assert_eq!(
+        tauri::async_runtime::block_on(tray::perform(&handle, TrayAction::Open)),
+        TrayOutcome::ShowWindow
+    );
+    assert_eq!(
+        tauri::async_runtime::block_on(tray::perform(&handle, TrayAction::Quit)),
+        TrayOutcome::Quit
+    );
+}
+
+#[test]
+fn a_failed_start_shows_the_error_icon_and_the_problem() {
+    let (_dir, app) = core_app();
+    let port = tauri::async_runtime::block_on(app.settings())
+        .expect("settings")
+        .port;
+    let _squatter = std::net::TcpListener::bind(("127.0.0.1", port)).expect("squat");
+    let shell = mock_shell(app.clone(), "unused");
+    let outcome = tauri::async_runtime::block_on(tray::perform(shell.handle(), TrayAction::Start));
+    let TrayOutcome::Failed(problem) = outcome else {
+        panic!("expected a failure: {outcome:?}")
+    };
+    assert!(problem.message.contains("another port"), "{}", problem.message);
+    let look = tray::look(&app.bridge_status());
+    assert_eq!(look.icon, TrayIconKind::Error);
+    assert!(look.start_enabled, "a failed bridge can be started again");
+}
+
+#[test]
+fn commands_answer_over_ipc_with_typed_values_and_typed_problems() {
+    let (_dir, app) = core_app();
+    let shell = mock_shell(app, "unused");
+    let webview = WebviewWindowBuilder::new(&shell, "main", Default::default())
+        .build()
+        .expect("webview");
+    let status = invoke(&webview, "bridge_status", json!({})).expect("status");
+    assert_eq!(status["state"], "stopped");
+
+    let issued = invoke(&webview, "issue_token", json!({ "name": "jumpcloud" })).expect("issue");
+    assert!(issued["token"].as_str().is_some_and(|t| t.starts_with("kb_")));
+    assert_eq!(issued["kept"], true);
+    let listed = invoke(&webview, "list_tokens", json!({})).expect("list");
+    assert_eq!(listed[0]["name"], "jumpcloud");
+    assert!(listed[0].get("token").is_none(), "lists never carry secrets");
+
+    let bad = invoke(&webview, "issue_token", json!({ "name": "has space" })).expect_err("bad");
+    assert_eq!(bad["kind"], "token");
+    assert!(bad["message"].as_str().is_some_and(|m| m.contains("letters, digits")));
+
+    let mut settings = invoke(&webview, "get_settings", json!({})).expect("settings");
+    settings["port"] = json!(0);
+    settings["tls"] = json!("pem");
+    let refused = invoke(&webview, "save_settings", json!({ "settings": settings })).expect_err("refused");
+    assert_eq!(refused["kind"], "invalid_settings");
+    let fields: Vec<&str> = refused["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .filter_map(|f| f["field"].as_str())
+        .collect();
+    assert_eq!(fields, ["port", "certFile", "keyFile"]);
+
+    let preview = invoke(
+        &webview,
+        "preview_mapping",
+        json!({ "rows": [{"kind": "expression", "source": "jcUser.firstname +", "target": "userName", "createOnly": false}],
+                "jcUser": {"firstname": "Ada"}, "isCreate": true }),
+    )
+    .expect("preview");
+    assert_eq!(preview["problems"][0]["column"], "source");
+    assert_eq!(preview["problems"][0]["line"], 1);
+
+    let people = invoke(&webview, "search_people", json!({ "query": {"state": "removed"} })).expect("people");
+    assert_eq!(people["total"], 0);
+    let groups = invoke(&webview, "list_groups", json!({})).expect("groups");
+    assert_eq!(groups.as_array().map(Vec::len), Some(2), "the built-in groups");
+}
+
+/// `ui/src/bindings.ts` is what the commands export now. Regenerate with
+/// `KEYBRIDGE_WRITE_BINDINGS=1 cargo test -p keybridge-desktop bindings`.
+#[test]
+fn the_committed_typescript_bindings_are_fresh() {
+    let committed_path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/bindings.ts");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fresh_path = dir.path().join("bindings.ts");
+    crate::export_bindings(&fresh_path).expect("export");
+    let fresh = std::fs::read_to_string(&fresh_path).expect("read fresh");
+    if std::env::var_os("KEYBRIDGE_WRITE_BINDINGS").is_some() {
+        std::fs::write(&committed_path, &fresh).expect("write bindings");
+        return;
+    }
+    let committed = std::fs::read_to_string(&committed_path).unwrap_or_default();
+    assert!(
+        committed == fresh,
+        "ui/src/bindings.ts is stale: run `KEYBRIDGE_WRITE_BINDINGS=1 cargo test -p keybridge-desktop bindings` and commit it"
+    );
+    assert!(fresh.starts_with("// @generated"), "marked as generated");
+}

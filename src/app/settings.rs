@@ -1,0 +1,317 @@
+//! How this installation runs: where the bridge listens, its host name and TLS, updates,
+//! start at login, and whether the bridge was running when the app last quit. Kept as
+//! one JSON value in the store's `settings` table, so a copy of the data directory is a
+//! complete copy of the installation. Nothing secret is kept here.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::error::{AppError, FieldProblem};
+use crate::bridge::TlsMode;
+use crate::store::{self, Store, StoreError};
+
+/// The `settings` key the value is kept under.
+const KEY: &str = "app.settings";
+
+/// How the bridge serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum TlsChoice {
+    /// A certificate Keybridge generates once and keeps in the data directory.
+    #[default]
+    SelfSigned,
+    /// The admin's own certificate chain and key (PEM files).
+    Pem,
+    /// Plain HTTP, only behind a gateway that terminates TLS.
+    None,
+}
+
+/// Which releases the updater offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum UpdateChannel {
+    #[default]
+    Stable,
+    Beta,
+    /// Never check.
+    Off,
+}
+
+/// Where token plaintexts are kept so the admin can copy them again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum SecretsChoice {
+    /// The OS keychain (Keychain, Credential Manager, Secret Service).
+    #[default]
+    Keychain,
+    /// An owner-only file in the data directory: the explicit fallback where there is no
+    /// keychain (servers, minimal desktops).
+    File,
+}
+
+/// The settings as the Settings page edits them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(default, rename_all = "camelCase")]
+pub struct AppSettings {
+    /// The address to listen on: `0.0.0.0` for every interface, `127.0.0.1` for this
+    /// machine only.
+    pub listen_address: String,
+    pub port: u16,
+    /// The public host name the identity provider reaches this machine by.
+    pub hostname: Option<String>,
+    pub tls: TlsChoice,
+    pub cert_file: Option<String>,
+    pub key_file: Option<String>,
+    pub secrets: SecretsChoice,
+    pub start_at_login: bool,
+    pub update_channel: UpdateChannel,
+    /// Overrides the release feed's manifest URL (for a mirror or an internal feed).
+    pub update_endpoint: Option<String>,
+    /// Whether the bridge was running when the app last quit (it comes back up at launch).
+    pub was_running: bool,
+}
+
+impl Default for AppSettings {
+    fn default() -> Self {
+        AppSettings {
+            listen_address: "0.0.0.0".into(),
+            port: 8443,
+            hostname: None,
+            tls: TlsChoice::SelfSigned,
+            cert_file: None,
+            key_file: None,
+            secrets: SecretsChoice::Keychain,
+            start_at_login: false,
+            update_channel: UpdateChannel::Stable,
+            update_endpoint: None,
+            was_running: false,
+        }
+    }
+}
+
+fn problem(field: &str, message: impl Into<String>) -> FieldProblem {
+    FieldProblem {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+impl AppSettings {
+    /// Every field that cannot be used, each with what to enter instead.
+    pub fn validate(&self) -> Vec<FieldProblem> {
+        let mut out = Vec::new();
+        if self.listen_address.trim().parse::<IpAddr>().is_err() {
+            out.push(problem(
+                "listenAddress",
+                "enter an IP address: 0.0.0.0 for every interface, 127.0.0.1 for this machine only",
+            ));
+        }
+        if self.port == 0 {
+            out.push(problem("port", "enter a port from 1 to 65535, e.g. 8443"));
+        }
+        if let Some(h) = self.hostname.as_deref().filter(|h| !h.trim().is_empty()) {
+            if !valid_hostname(h.trim()) {
+                out.push(problem(
+                    "hostname",
+                    "enter a host name like scim.example.com (letters, digits, '-' and '.'), or an IP address",
+                ));
+            }
+        }
+        if self.tls == TlsChoice::Pem {
+            for (field, value, what) in [
+                ("certFile", &self.cert_file, "certificate chain"),
+                ("keyFile", &self.key_file, "private key"),
+            ] {
+                match value.as_deref().filter(|v| !v.trim().is_empty()) {
+                    None => out.push(problem(
+                        field,
+                        format!("choose the PEM file with the {what}"),
+                    )),
+                    Some(p) if !Path::new(p.trim()).is_file() => out.push(problem(
+                        field,
+                        format!("{p} is not a readable file; choose the PEM file with the {what}"),
+                    )),
+                    Some(_) => {}
+                }
+            }
+        }
+        if let Some(url) = self
+            .update_endpoint
+            .as_deref()
+            .filter(|u| !u.trim().is_empty())
+        {
+            let url = url.trim();
+            if !(url.starts_with("https://") || url.starts_with("http://127.0.0.1")) {
+                out.push(problem(
+                    "updateEndpoint",
+                    "enter an https:// URL of an update manifest (latest.json), or leave it empty for Keybridge's releases",
+                ));
+            }
+        }
+        out
+    }
+
+    /// The socket address to listen on (validated settings only).
+    pub fn listen(&self) -> Result<SocketAddr, AppError> {
+        let ip: IpAddr = self.listen_address.trim().parse().map_err(|_| {
+            AppError::InvalidSettings(vec![problem(
+                "listenAddress",
+                "enter an IP address such as 0.0.0.0",
+            )])
+        })?;
+        Ok(SocketAddr::new(ip, self.port))
+    }
+
+    /// The bridge's TLS mode.
+    pub fn tls_mode(&self) -> TlsMode {
+        match self.tls {
+            TlsChoice::SelfSigned => TlsMode::SelfSigned,
+            TlsChoice::None => TlsMode::None,
+            TlsChoice::Pem => TlsMode::Pem {
+                cert: PathBuf::from(self.cert_file.as_deref().unwrap_or_default().trim()),
+                key: PathBuf::from(self.key_file.as_deref().unwrap_or_default().trim()),
+            },
+        }
+    }
+
+    /// The host name, if one is set.
+    pub fn hostname(&self) -> Option<String> {
+        self.hostname
+            .as_deref()
+            .map(str::trim)
+            .filter(|h| !h.is_empty())
+            .map(str::to_owned)
+    }
+
+    /// Whether changing from `self` to `other` changes how the bridge serves (so a running
+    /// bridge must restart to apply it).
+    pub fn serving_differs(&self, other: &AppSettings) -> bool {
+        self.listen_address != other.listen_address
+            || self.port != other.port
+            || self.hostname() != other.hostname()
+            || self.tls_mode() != other.tls_mode()
+    }
+}
+
+fn valid_hostname(h: &str) -> bool {
+    h.parse::<IpAddr>().is_ok()
+        || (h.len() <= 253
+            && h.split('.').all(|label| {
+                !label.is_empty()
+                    && label.len() <= 63
+                    && !label.starts_with('-')
+                    && !label.ends_with('-')
+                    && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            }))
+}
+
+/// The stored settings, or the defaults when none were saved. A damaged value is
+/// reported rather than silently replaced by defaults.
+pub async fn load(store: &Store) -> Result<AppSettings, AppError> {
+    let raw = store
+        .read(|conn| -> Result<_, StoreError> { store::settings::get(conn, KEY) })
+        .await?;
+    match raw {
+        None => Ok(AppSettings::default()),
+        Some(text) => serde_json::from_str(&text).map_err(|e| {
+            AppError::Store(StoreError::Corrupt(format!(
+                "the saved settings cannot be read ({e}); save them again in Settings"
+            )))
+        }),
+    }
+}
+
+/// Validates and saves `settings`.
+pub async fn save(store: &Store, settings: &AppSettings) -> Result<(), AppError> {
+    let problems = settings.validate();
+    if !problems.is_empty() {
+        return Err(AppError::InvalidSettings(problems));
+    }
+    write(store, settings).await
+}
+
+/// Saves without validation (for flags the app itself sets, such as `was_running`).
+pub(super) async fn write(store: &Store, settings: &AppSettings) -> Result<(), AppError> {
+    let text = serde_json::to_string(settings)
+        .map_err(|e| AppError::Store(StoreError::Internal(e.to_string())))?;
+    store
+        .write(move |conn| -> Result<(), StoreError> { store::settings::set(conn, KEY, &text) })
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_are_valid_and_serve_self_signed_on_8443() {
+        let s = AppSettings::default();
+        assert!(s.validate().is_empty());
+        assert_eq!(s.listen().expect("listen").port(), 8443);
+        assert_eq!(s.tls_mode(), TlsMode::SelfSigned);
+    }
+
+    #[test]
+    fn each_bad_field_is_named_with_what_to_enter() {
+        let s = AppSettings {
+            listen_address: "everywhere".into(),
+            port: 0,
+            hostname: Some("bad host!".into()),
+            tls: TlsChoice::Pem,
+            cert_file: None,
+            key_file: Some("/no/such/key.pem".into()),
+            update_endpoint: Some("ftp://mirror".into()),
+            ..AppSettings::default()
+        };
+        let fields: Vec<_> = s.validate().into_iter().map(|p| p.field).collect();
+        assert_eq!(
+            fields,
+            [
+                "listenAddress",
+                "port",
+                "hostname",
+                "certFile",
+                "keyFile",
+                "updateEndpoint"
+            ]
+        );
+    }
+
+    #[test]
+    fn only_changes_to_how_the_bridge_serves_need_a_restart() {
+        let a = AppSettings::default();
+        let mut b = a.clone();
+        b.start_at_login = true;
+        b.update_channel = UpdateChannel::Beta;
+        assert!(!a.serving_differs(&b));
+        b.port = 9443;
+        assert!(a.serving_differs(&b));
+    }
+
+    #[tokio::test]
+    async fn settings_round_trip_through_the_store_and_invalid_ones_are_not_saved() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path(), Default::default()).expect("store");
+        assert_eq!(load(&store).await.expect("load"), AppSettings::default());
+        let mut s = AppSettings {
+            hostname: Some("scim.example.com".into()),
+            port: 9443,
+            ..AppSettings::default()
+        };
+        save(&store, &s).await.expect("save");
+        assert_eq!(load(&store).await.expect("load"), s);
+        s.port = 0;
+        assert!(matches!(
+            save(&store, &s).await,
+            Err(AppError::InvalidSettings(_))
+        ));
+        assert_eq!(load(&store).await.expect("load").port, 9443);
+    }
+}

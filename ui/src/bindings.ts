@@ -1,0 +1,73 @@
+// @generated PROVISIONAL — replaced by the generated file.
+import { invoke as __TAURI_INVOKE } from "@tauri-apps/api/core";
+type R<T> = { status: "ok"; data: T } | { status: "error"; error: Problem };
+async function t<T>(p: Promise<T>): Promise<R<T>> {
+  try { return { status: "ok", data: await p }; } catch (e) { if (e instanceof Error) throw e; return { status: "error", error: e as Problem }; }
+}
+export const commands = {
+  appInfo: () => t<AppInfo>(__TAURI_INVOKE("app_info")),
+  bridgeStatus: () => t<BridgeStatus>(__TAURI_INVOKE("bridge_status")),
+  startBridge: () => t<BridgeStatus>(__TAURI_INVOKE("start_bridge")),
+  stopBridge: () => t<BridgeStatus>(__TAURI_INVOKE("stop_bridge")),
+  restartBridge: () => t<BridgeStatus>(__TAURI_INVOKE("restart_bridge")),
+  getSettings: () => t<AppSettings>(__TAURI_INVOKE("get_settings")),
+  saveSettings: (settings: AppSettings) => t<SavedSettings>(__TAURI_INVOKE("save_settings", { settings })),
+  listTokens: () => t<TokenInfo[]>(__TAURI_INVOKE("list_tokens")),
+  issueToken: (name: string) => t<NewToken>(__TAURI_INVOKE("issue_token", { name })),
+  rotateToken: (name: string) => t<NewToken>(__TAURI_INVOKE("rotate_token", { name })),
+  revokeToken: (name: string) => t<null>(__TAURI_INVOKE("revoke_token", { name })),
+  copyToken: (name: string) => t<null>(__TAURI_INVOKE("copy_token", { name })),
+  copyText: (text: string) => t<null>(__TAURI_INVOKE("copy_text", { text })),
+  certificate: () => t<CertificateView>(__TAURI_INVOKE("certificate")),
+  eventsPerHour: (hours: number) => t<HourCount[]>(__TAURI_INVOKE("events_per_hour", { hours })),
+  latestErrors: (limit: number) => t<EventView[]>(__TAURI_INVOKE("latest_errors", { limit })),
+  listEvents: (filter: EventFilter) => t<EventView[]>(__TAURI_INVOKE("list_events", { filter })),
+  exportEvents: (filter: EventFilter) => t<string>(__TAURI_INVOKE("export_events", { filter })),
+  searchPeople: (query: PeopleQuery) => t<PeoplePage>(__TAURI_INVOKE("search_people", { query })),
+  getPerson: (id: string) => t<PersonDetail>(__TAURI_INVOKE("get_person", { id })),
+  listGroups: () => t<GroupSummary[]>(__TAURI_INVOKE("list_groups")),
+  getGroup: (id: string) => t<GroupDetail>(__TAURI_INVOKE("get_group", { id })),
+  getMapping: () => t<MappingTableView>(__TAURI_INVOKE("get_mapping")),
+  validateMapping: (rows: MappingRowView[]) => t<RowProblem[]>(__TAURI_INVOKE("validate_mapping", { rows })),
+  previewMapping: (rows: MappingRowView[], jcUser: JsonValue, isCreate: boolean) => t<MappingPreview>(__TAURI_INVOKE("preview_mapping", { rows, jcUser, isCreate })),
+  sampleJcUser: () => t<JsonValue>(__TAURI_INVOKE("sample_jc_user")),
+  saveMapping: (rows: MappingRowView[]) => t<MappingTableView>(__TAURI_INVOKE("save_mapping", { rows })),
+  restoreDefaultMapping: () => t<MappingTableView>(__TAURI_INVOKE("restore_default_mapping")),
+  checkForUpdate: () => t<UpdateInfo | null>(__TAURI_INVOKE("check_for_update")),
+};
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key in string]: JsonValue };
+export type ProblemKind = "invalid_settings" | "invalid_mapping" | "bridge" | "token" | "secrets" | "not_found" | "invalid" | "internal" | "update";
+export type FieldProblem = { field: string; message: string };
+export type RowProblem = { row: number; column: string; message: string; line: number | null; col: number | null; sourceLine: string | null };
+export type Problem = { kind: ProblemKind; message: string; fields: FieldProblem[]; rows: RowProblem[] };
+export type BridgeState = "stopped" | "starting" | "running" | "stopping" | "failed";
+export type BridgeStatus = { state: BridgeState; baseUrl: string | null; localAddr: string | null; startedAt: string | null; uptimeSeconds: number | null; error: string | null };
+export type TlsChoice = "self_signed" | "pem" | "none";
+export type UpdateChannel = "stable" | "beta" | "off";
+export type SecretsChoice = "keychain" | "file";
+export type AppSettings = { listenAddress: string; port: number; hostname: string | null; tls: TlsChoice; certFile: string | null; keyFile: string | null; secrets: SecretsChoice; startAtLogin: boolean; updateChannel: UpdateChannel; updateEndpoint: string | null; wasRunning: boolean };
+export type SavedSettings = { settings: AppSettings; restartNeeded: boolean };
+export type SecretsStatus = { choice: SecretsChoice; backend: string | null; problem: string | null };
+export type AppInfo = { version: string; dataDir: string; secrets: SecretsStatus };
+export type TokenInfo = { name: string; created: string; lastUsed: string | null; copyable: boolean };
+export type NewToken = { name: string; token: string; kept: boolean; note: string };
+export type CertificateView = { mode: TlsChoice; path: string | null; subject: string | null; issuer: string | null; names: string[]; notAfter: string | null; daysLeft: number | null; note: string | null };
+export type HourCount = { hour: string; success: number; failure: number };
+export type OutcomeView = "success" | "failure";
+export type EventView = { seq: number; time: string; name: string; outcome: OutcomeView; resourceType: string | null; resourceId: string | null; resourceName: string | null; attributes: string[]; actor: string | null; status: number | null; detail: string | null };
+export type EventFilter = { name: string | null; outcome: OutcomeView | null; since: string | null; until: string | null; limit: number; beforeSeq: number | null };
+export type PersonStateView = "invited" | "active" | "suspended" | "removed";
+export type PeopleQuery = { text: string | null; state: PersonStateView | null; groupId: string | null; offset: number; limit: number };
+export type PersonSummary = { id: string; userName: string; displayName: string | null; email: string | null; externalId: string | null; state: PersonStateView; role: string; modified: string };
+export type PeoplePage = { total: number; offset: number; items: PersonSummary[] };
+export type Ref = { id: string; name: string };
+export type PersonDetail = { summary: PersonSummary; resource: JsonValue; groups: Ref[]; events: EventView[] };
+export type GroupKindView = "owners" | "administrators" | "custom";
+export type GroupSummary = { id: string; displayName: string; externalId: string | null; kind: GroupKindView; builtIn: boolean; managed: boolean; memberCount: number; modified: string };
+export type GroupDetail = { summary: GroupSummary; members: PersonSummary[] };
+export type SourceKindView = "direct" | "expression" | "constant";
+export type MappingRowView = { kind: SourceKindView; source: JsonValue; target: string; createOnly: boolean };
+export type MappingTableView = { version: number; savedAt: string | null; savedBy: string | null; rows: MappingRowView[] };
+export type RowPreview = { row: number; target: string; status: string; value: JsonValue | null; problem: RowProblem | null };
+export type MappingPreview = { user: JsonValue; rows: RowPreview[]; problems: RowProblem[] };
+export type UpdateInfo = { version: string; currentVersion: string; notes: string | null; ready: boolean };
