@@ -3,7 +3,7 @@
 #   formatting and lints, the Rust test suite of every crate (unit, integration over real
 #   HTTP and SQLite, the SCIM conformance testers against the real binary, `--tls acme`
 #   against Let's Encrypt's test CA pebble), and the secrets test against a real Secret
-#   Service.
+#   Service, and the desktop app's UI tests in a real headless Chromium.
 # Ends with the test runner's summary; exits non-zero on any failure.
 set -euo pipefail
 
@@ -16,6 +16,11 @@ step "installing test dependencies (idempotent)"
 scripts/install-keyring-test-deps.sh
 scripts/install-pebble.sh
 scripts/install-peers.sh
+scripts/install-desktop-deps.sh
+
+# The Tauri crate embeds ui/dist at compile time: build it before any cargo step.
+step "the desktop UI (ui/dist)"
+npm --prefix ui run --silent build -- --logLevel warn
 
 step "rustfmt"
 cargo fmt --all -- --check
@@ -29,6 +34,9 @@ crates/secrets/test-real-keychain.sh
 step "the SSO and mail peers (OpenID provider, SMTP server; idempotent)"
 scripts/install-oidc-provider.sh
 scripts/install-smtp-peer.sh
+
+step "the desktop UI in headless Chromium"
+(cd ui && node --test --test-concurrency=1 tests/)
 
 step "the test suite"
 if cargo nextest --version >/dev/null 2>&1; then

@@ -36,11 +36,13 @@ cd "$repo"
 # known password, then run only the real-keychain tests.
 dbus-run-session -- sh -c '
     printf %s pass | gnome-keyring-daemon --unlock --components=secrets >/dev/null
-    KEYBRIDGE_REAL_KEYCHAIN=1 cargo test -p keybridge-secrets real_keychain
+    KEYBRIDGE_REAL_KEYCHAIN=1 cargo test -p keybridge-secrets real_keychain &&
+    KEYBRIDGE_REAL_KEYCHAIN=1 cargo test --workspace --lib real_keychain
 ' 2>&1 | tee "$scratch/log"
 
 status=0
-for name in real_keychain_stores_reads_and_deletes_a_secret real_keychain_is_what_auto_chooses; do
+for name in real_keychain_stores_reads_and_deletes_a_secret real_keychain_is_what_auto_chooses \
+    app::tests::real_keychain_keeps_a_token_for_copying_and_forgets_it_on_revoke; do
     if ! grep -q "^test $name \.\.\. ok$" "$scratch/log"; then
         echo "test-real-keychain: $name did not run and pass" >&2
         status=1

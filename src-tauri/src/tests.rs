@@ -100,9 +100,9 @@ fn the_tray_menu_starts_copies_and_stops_the_bridge_and_its_look_follows() {
     assert_eq!(stopped.icon, TrayIconKind::Stopped);
     assert!(stopped.start_enabled && !stopped.stop_enabled && !stopped.copy_enabled);
 
-    let started = tauri::async_runtime::block_on(tray::perform(&handle, TrayAction::Start));
-    let TrayOutcome::Done(status) = started else {
-        panic!("start: {started:?}")
+    let status = match tauri::async_runtime::block_on(tray::perform(&handle, TrayAction::Start)) {
+        TrayOutcome::Done(status) => status,
+        other => panic!("start: {other:?}"),
     };
     assert_eq!(status.state, BridgeState::Running);
     let running = tray::look(&status);
@@ -138,9 +138,9 @@ fn a_failed_start_shows_the_error_icon_and_the_problem() {
         .port;
     let _squatter = std::net::TcpListener::bind(("127.0.0.1", port)).expect("squat");
     let shell = mock_shell(app.clone(), "unused");
-    let outcome = tauri::async_runtime::block_on(tray::perform(shell.handle(), TrayAction::Start));
-    let TrayOutcome::Failed(problem) = outcome else {
-        panic!("expected a failure: {outcome:?}")
+    let problem = match tauri::async_runtime::block_on(tray::perform(shell.handle(), TrayAction::Start)) {
+        TrayOutcome::Failed(problem) => problem,
+        other => panic!("expected a failure: {other:?}"),
     };
     assert!(problem.message.contains("another port"), "{}", problem.message);
     let look = tray::look(&app.bridge_status());

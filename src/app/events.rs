@@ -150,7 +150,8 @@ pub fn fill_hours(
         .rev()
         .map(|back| {
             let start = top - time::Duration::hours(i64::from(back));
-            let key = &format_timestamp(start)[..13];
+            let stamp = format_timestamp(start);
+            let key = &stamp[..13];
             let count = |outcome: &str| {
                 counts
                     .iter()

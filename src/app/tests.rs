@@ -257,3 +257,28 @@ async fn a_missing_keychain_is_a_clear_message_and_tokens_still_issue() {
     assert!(!issued.kept);
     assert!(issued.note.contains("shown only once"), "{}", issued.note);
 }
+
+/// Against the real OS keychain: run by `crates/secrets/test-real-keychain.sh`, which
+/// sets `KEYBRIDGE_REAL_KEYCHAIN=1` inside a throwaway GNOME Keyring.
+#[tokio::test]
+async fn real_keychain_keeps_a_token_for_copying_and_forgets_it_on_revoke() {
+    if std::env::var_os("KEYBRIDGE_REAL_KEYCHAIN").is_none() {
+        eprintln!("skipped: set KEYBRIDGE_REAL_KEYCHAIN=1 (crates/secrets/test-real-keychain.sh)");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = App::open(dir.path()).await.expect("open");
+    let status = app.secrets_status();
+    assert!(
+        status.backend.as_deref().is_some_and(|b| b.contains("OS keychain")),
+        "{status:?}"
+    );
+    let issued = app.issue_token("jumpcloud").await.expect("issue");
+    assert!(issued.kept, "{}", issued.note);
+    let copied = app.token_secret("jumpcloud").await.expect("copy");
+    assert_eq!(copied.expose(), issued.token.expose());
+    assert!(app.tokens().await.expect("list")[0].copyable);
+    app.revoke_token("jumpcloud").await.expect("revoke");
+    assert!(app.token_secret("jumpcloud").await.is_err(), "forgotten on revoke");
+    app.shut_down().await;
+}

@@ -1,0 +1,47 @@
+// Saves a screenshot of each page of the built UI (light theme, the test stub's sample
+// data) to docs/screenshots/, for the README. Not a test: run `node tests/screenshots.mjs`.
+import { mkdir } from "node:fs/promises";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { start } from "./harness.mjs";
+
+const out = join(dirname(fileURLToPath(import.meta.url)), "../../docs/screenshots");
+await mkdir(out, { recursive: true });
+const ui = await start();
+try {
+  const { page } = ui;
+  await page.emulateMedia({ colorScheme: "light" });
+  await ui.open("overview");
+  await page.getByRole("button", { name: "Start bridge" }).click();
+  await page.getByTestId("base-url").waitFor();
+  await page.getByLabel("Token name").fill("okta");
+  await page.getByRole("button", { name: "Create token" }).click();
+  await page.getByTestId("new-token").waitFor();
+  await page.screenshot({ path: join(out, "overview.png"), fullPage: true });
+  await page.getByRole("link", { name: "People" }).click();
+  await page.getByRole("button", { name: "Ada Lovelace" }).click();
+  await page.getByTestId("person-json").waitFor();
+  await page.screenshot({ path: join(out, "people.png"), fullPage: true });
+  await page.getByRole("link", { name: "Groups" }).click();
+  await page.getByRole("button", { name: "Engineering" }).click();
+  await page.getByText("Members (2)").waitFor();
+  await page.screenshot({ path: join(out, "groups.png"), fullPage: true });
+  await page.getByRole("link", { name: "Events" }).click();
+  await page.getByTestId("event-count").filter({ hasText: "4 events" }).waitFor();
+  await page.screenshot({ path: join(out, "events.png"), fullPage: true });
+  await page.getByRole("link", { name: "Mapping" }).click();
+  await page.getByTestId("scim-preview").waitFor();
+  await page.getByLabel("Row 3 source", { exact: true }).fill("jcUser.firstname +");
+  await page.getByTestId("error-2-source").waitFor();
+  await page.screenshot({ path: join(out, "mapping.png"), fullPage: true });
+  await page.getByRole("link", { name: "Settings" }).click();
+  await page.getByTestId("data-dir").filter({ hasText: "Keybridge" }).waitFor();
+  await page.screenshot({ path: join(out, "settings.png"), fullPage: true });
+  await page.emulateMedia({ colorScheme: "dark" });
+  await page.getByRole("link", { name: "Overview" }).click();
+  await page.getByTestId("bridge-state").waitFor();
+  await page.screenshot({ path: join(out, "overview-dark.png") });
+  console.log(`saved screenshots to ${out}`);
+} finally {
+  await ui.close();
+}
