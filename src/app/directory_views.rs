@@ -214,7 +214,7 @@ impl App {
                     let role = search::role_of(conn, row.seq)?;
                     let groups = store_people::groups_of(conn, row.seq)?
                         .into_iter()
-                        .map(|(id, name)| Ref { id, name })
+                        .map(|(id, name, _kind)| Ref { id, name })
                         .collect();
                     Ok(Some((summary(&row, role), groups)))
                 }
