@@ -10,9 +10,15 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 app=${1:-target/release/keybridge-desktop}
 runs=${2:-3}
-cli=target/release/keybridge
+# The CLI of the same build seeds the data directory.
+cli="$(dirname "$app")/keybridge"
 [ -x "$app" ] || { echo "no $app: build it (scripts/build-deb.sh)" >&2; exit 1; }
-[ -x "$cli" ] || cargo build --release --quiet --bin keybridge
+if [ ! -x "$cli" ]; then
+  case "$app" in
+    */release/*) cargo build --release --quiet --bin keybridge ;;
+    *) cargo build --quiet --bin keybridge ;;
+  esac
+fi
 
 scratch=$(mktemp -d)
 xvfb=""

@@ -228,16 +228,20 @@ pub async fn validate_mapping(rows: Vec<MappingRowView>) -> Answer<Vec<RowProble
 #[specta::specta]
 pub async fn preview_mapping(
     rows: Vec<MappingRowView>,
-    jc_user: serde_json::Value,
+    jc_user_json: String,
     is_create: bool,
 ) -> Answer<MappingPreview> {
-    Ok(keybridge::app::mapping::preview(&rows, &jc_user, is_create))
+    Ok(keybridge::app::mapping::preview_text(
+        &rows,
+        &jc_user_json,
+        is_create,
+    )?)
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn sample_jc_user() -> Answer<serde_json::Value> {
-    Ok(keybridge::app::mapping::sample_jc_user())
+pub async fn sample_jc_user() -> Answer<String> {
+    Ok(keybridge::app::mapping::sample_jc_user_text())
 }
 
 #[tauri::command]
@@ -263,37 +267,51 @@ pub async fn check_for_update<R: Runtime>(handle: AppHandle<R>) -> Answer<Option
     updates::check_and_stage(&handle).await
 }
 
+/// Every command for runtime `$rt`. A macro rather than a generic function: the
+/// commands' specta metadata cannot name an outer generic parameter.
+macro_rules! builder_for {
+    ($rt:ty) => {
+        tauri_specta::Builder::<$rt>::new().commands(tauri_specta::collect_commands![
+            app_info::<$rt>,
+            bridge_status,
+            start_bridge,
+            stop_bridge,
+            restart_bridge,
+            get_settings,
+            save_settings::<$rt>,
+            list_tokens,
+            issue_token,
+            rotate_token,
+            revoke_token,
+            copy_token::<$rt>,
+            copy_text::<$rt>,
+            certificate,
+            events_per_hour,
+            latest_errors,
+            list_events,
+            export_events,
+            search_people,
+            get_person,
+            list_groups,
+            get_group,
+            get_mapping,
+            validate_mapping,
+            preview_mapping,
+            sample_jc_user,
+            save_mapping,
+            restore_default_mapping,
+            check_for_update::<$rt>,
+        ])
+    };
+}
+
 /// Every command, for the invoke handler and the TypeScript bindings.
-pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
-    tauri_specta::Builder::<R>::new().commands(tauri_specta::collect_commands![
-        app_info::<R>,
-        bridge_status,
-        start_bridge,
-        stop_bridge,
-        restart_bridge,
-        get_settings,
-        save_settings::<R>,
-        list_tokens,
-        issue_token,
-        rotate_token,
-        revoke_token,
-        copy_token::<R>,
-        copy_text::<R>,
-        certificate,
-        events_per_hour,
-        latest_errors,
-        list_events,
-        export_events,
-        search_people,
-        get_person,
-        list_groups,
-        get_group,
-        get_mapping,
-        validate_mapping,
-        preview_mapping,
-        sample_jc_user,
-        save_mapping,
-        restore_default_mapping,
-        check_for_update::<R>,
-    ])
+pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
+    builder_for!(tauri::Wry)
+}
+
+/// The same commands on Tauri's mock runtime, for tests over the real IPC path.
+#[cfg(test)]
+pub fn mock_specta_builder() -> tauri_specta::Builder<tauri::test::MockRuntime> {
+    builder_for!(tauri::test::MockRuntime)
 }

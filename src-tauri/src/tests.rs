@@ -53,7 +53,7 @@ pub(crate) fn mock_shell(app: App, pubkey: &str) -> tauri::App<MockRuntime> {
         .plugin(tauri_plugin_updater::Builder::new().build())
         .manage(app)
         .manage(updates::PendingUpdate::default())
-        .invoke_handler(commands::specta_builder::<MockRuntime>().invoke_handler())
+        .invoke_handler(commands::mock_specta_builder().invoke_handler())
         .build(context)
         .expect("mock app")
 }
@@ -186,7 +186,7 @@ fn commands_answer_over_ipc_with_typed_values_and_typed_problems() {
         &webview,
         "preview_mapping",
         json!({ "rows": [{"kind": "expression", "source": "jcUser.firstname +", "target": "userName", "createOnly": false}],
-                "jcUser": {"firstname": "Ada"}, "isCreate": true }),
+                "jcUserJson": "{\"firstname\": \"Ada\"}", "isCreate": true }),
     )
     .expect("preview");
     assert_eq!(preview["problems"][0]["column"], "source");

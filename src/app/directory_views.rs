@@ -98,6 +98,7 @@ pub struct Ref {
 pub struct PersonDetail {
     pub summary: PersonSummary,
     /// The person exactly as a SCIM client reads them: every attribute.
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Unknown))]
     pub resource: Value,
     pub groups: Vec<Ref>,
     /// Newest first.

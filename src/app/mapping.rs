@@ -30,6 +30,7 @@ pub struct MappingRowView {
     pub kind: SourceKindView,
     /// A jcUser path for `direct`, an Expr program for `expression`, any JSON for
     /// `constant`.
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Unknown))]
     pub source: Value,
     /// `userName`, `name.givenName`, `$enterpriseUser.department`, or a URN path.
     pub target: String,
@@ -56,6 +57,7 @@ pub struct RowPreview {
     pub target: String,
     /// `set`, `omitted`, `skipped_on_update` or `failed`.
     pub status: String,
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Unknown))]
     pub value: Option<Value>,
     pub problem: Option<RowProblem>,
 }
@@ -66,6 +68,7 @@ pub struct RowPreview {
 #[serde(rename_all = "camelCase")]
 pub struct MappingPreview {
     /// The exact payload JumpCloud would send; `null` while the table has invalid rows.
+    #[cfg_attr(feature = "specta", specta(type = specta_typescript::Unknown))]
     pub user: Value,
     pub rows: Vec<RowPreview>,
     /// Cells that must be fixed before the table can map anything.
@@ -209,6 +212,25 @@ pub fn preview(rows: &[MappingRowView], jc_user: &Value, is_create: bool) -> Map
             .collect(),
         problems: Vec::new(),
     }
+}
+
+/// The preview for a JumpCloud user given as JSON text, as the admin pasted it.
+pub fn preview_text(
+    rows: &[MappingRowView],
+    jc_user_json: &str,
+    is_create: bool,
+) -> Result<MappingPreview, AppError> {
+    let user: Value = serde_json::from_str(jc_user_json).map_err(|e| {
+        AppError::Invalid(format!(
+            "the JumpCloud user is not valid JSON ({e}); fix it, or load the sample"
+        ))
+    })?;
+    Ok(preview(rows, &user, is_create))
+}
+
+/// [`sample_jc_user`] as indented JSON text, for the editor.
+pub fn sample_jc_user_text() -> String {
+    serde_json::to_string_pretty(&sample_jc_user()).unwrap_or_default()
 }
 
 /// A JumpCloud system user as JumpCloud's API returns one, for the preview.
