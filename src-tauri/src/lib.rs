@@ -82,7 +82,9 @@ pub fn apply_outcome<R: Runtime>(handle: &AppHandle<R>, outcome: tray::TrayOutco
             let handle = handle.clone();
             tauri::async_runtime::spawn(async move {
                 match updates::check_and_stage(&handle).await {
-                    Ok(Some(u)) => tracing::info!(version = %u.version, "update downloaded; it installs when Keybridge quits"),
+                    Ok(Some(u)) => {
+                        tracing::info!(version = %u.version, "update downloaded; it installs when Keybridge quits")
+                    }
                     Ok(None) => tracing::info!("Keybridge is up to date"),
                     Err(p) => tracing::warn!(problem = %p.message, "update check failed"),
                 }

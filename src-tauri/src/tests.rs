@@ -44,11 +44,10 @@ pub(crate) fn core_app() -> (tempfile::TempDir, App) {
 /// `pubkey`.
 pub(crate) fn mock_shell(app: App, pubkey: &str) -> tauri::App<MockRuntime> {
     let mut context = mock_context(noop_assets());
-    context
-        .config_mut()
-        .plugins
-        .0
-        .insert("updater".into(), json!({ "pubkey": pubkey, "endpoints": [] }));
+    context.config_mut().plugins.0.insert(
+        "updater".into(),
+        json!({ "pubkey": pubkey, "endpoints": [] }),
+    );
     mock_builder()
         .plugin(tauri_plugin_updater::Builder::new().build())
         .manage(app)
@@ -111,7 +110,10 @@ fn the_tray_menu_starts_copies_and_stops_the_bridge_and_its_look_follows() {
     assert!(running.tooltip.contains("/scim/v2"), "{}", running.tooltip);
 
     let copied = tauri::async_runtime::block_on(tray::perform(&handle, TrayAction::CopyBaseUrl));
-    assert_eq!(copied, TrayOutcome::Copy(status.base_url.clone().expect("url")));
+    assert_eq!(
+        copied,
+        TrayOutcome::Copy(status.base_url.clone().expect("url"))
+    );
 
     let stopped = tauri::async_runtime::block_on(tray::perform(&handle, TrayAction::Stop));
     assert!(matches!(stopped, TrayOutcome::Done(ref s) if s.state == BridgeState::Stopped));
@@ -138,11 +140,16 @@ fn a_failed_start_shows_the_error_icon_and_the_problem() {
         .port;
     let _squatter = std::net::TcpListener::bind(("127.0.0.1", port)).expect("squat");
     let shell = mock_shell(app.clone(), "unused");
-    let problem = match tauri::async_runtime::block_on(tray::perform(shell.handle(), TrayAction::Start)) {
-        TrayOutcome::Failed(problem) => problem,
-        other => panic!("expected a failure: {other:?}"),
-    };
-    assert!(problem.message.contains("another port"), "{}", problem.message);
+    let problem =
+        match tauri::async_runtime::block_on(tray::perform(shell.handle(), TrayAction::Start)) {
+            TrayOutcome::Failed(problem) => problem,
+            other => panic!("expected a failure: {other:?}"),
+        };
+    assert!(
+        problem.message.contains("another port"),
+        "{}",
+        problem.message
+    );
     let look = tray::look(&app.bridge_status());
     assert_eq!(look.icon, TrayIconKind::Error);
     assert!(look.start_enabled, "a failed bridge can be started again");
@@ -159,20 +166,28 @@ fn commands_answer_over_ipc_with_typed_values_and_typed_problems() {
     assert_eq!(status["state"], "stopped");
 
     let issued = invoke(&webview, "issue_token", json!({ "name": "jumpcloud" })).expect("issue");
-    assert!(issued["token"].as_str().is_some_and(|t| t.starts_with("kb_")));
+    assert!(issued["token"]
+        .as_str()
+        .is_some_and(|t| t.starts_with("kb_")));
     assert_eq!(issued["kept"], true);
     let listed = invoke(&webview, "list_tokens", json!({})).expect("list");
     assert_eq!(listed[0]["name"], "jumpcloud");
-    assert!(listed[0].get("token").is_none(), "lists never carry secrets");
+    assert!(
+        listed[0].get("token").is_none(),
+        "lists never carry secrets"
+    );
 
     let bad = invoke(&webview, "issue_token", json!({ "name": "has space" })).expect_err("bad");
     assert_eq!(bad["kind"], "token");
-    assert!(bad["message"].as_str().is_some_and(|m| m.contains("letters, digits")));
+    assert!(bad["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("letters, digits")));
 
     let mut settings = invoke(&webview, "get_settings", json!({})).expect("settings");
     settings["port"] = json!(0);
     settings["tls"] = json!("pem");
-    let refused = invoke(&webview, "save_settings", json!({ "settings": settings })).expect_err("refused");
+    let refused =
+        invoke(&webview, "save_settings", json!({ "settings": settings })).expect_err("refused");
     assert_eq!(refused["kind"], "invalid_settings");
     let fields: Vec<&str> = refused["fields"]
         .as_array()
@@ -192,10 +207,19 @@ fn commands_answer_over_ipc_with_typed_values_and_typed_problems() {
     assert_eq!(preview["problems"][0]["column"], "source");
     assert_eq!(preview["problems"][0]["line"], 1);
 
-    let people = invoke(&webview, "search_people", json!({ "query": {"state": "removed"} })).expect("people");
+    let people = invoke(
+        &webview,
+        "search_people",
+        json!({ "query": {"state": "removed"} }),
+    )
+    .expect("people");
     assert_eq!(people["total"], 0);
     let groups = invoke(&webview, "list_groups", json!({})).expect("groups");
-    assert_eq!(groups.as_array().map(Vec::len), Some(2), "the built-in groups");
+    assert_eq!(
+        groups.as_array().map(Vec::len),
+        Some(2),
+        "the built-in groups"
+    );
 }
 
 /// `ui/src/bindings.ts` is what the commands export now. Regenerate with

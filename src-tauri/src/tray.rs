@@ -157,8 +157,13 @@ pub fn install<R: Runtime>(handle: &AppHandle<R>) -> tauri::Result<()> {
     let stop = MenuItem::with_id(handle, STOP, "Stop bridge", false, None::<&str>)?;
     let open = MenuItem::with_id(handle, OPEN, "Open Keybridge", true, None::<&str>)?;
     let copy = MenuItem::with_id(handle, COPY_BASE_URL, "Copy base URL", false, None::<&str>)?;
-    let updates =
-        MenuItem::with_id(handle, CHECK_UPDATES, "Check for updates…", true, None::<&str>)?;
+    let updates = MenuItem::with_id(
+        handle,
+        CHECK_UPDATES,
+        "Check for updates…",
+        true,
+        None::<&str>,
+    )?;
     let quit = MenuItem::with_id(handle, QUIT, "Quit Keybridge", true, None::<&str>)?;
     let separator = PredefinedMenuItem::separator(handle)?;
     let separator2 = PredefinedMenuItem::separator(handle)?;

@@ -69,9 +69,11 @@ pub async fn check<R: Runtime>(
     }
     let mut builder = handle.updater_builder();
     if let Some(url) = endpoint_for(settings, configured) {
-        builder = builder
-            .endpoints(vec![url])
-            .map_err(|e| problem(format!("the update feed address is not usable ({e}); fix it in Settings")))?;
+        builder = builder.endpoints(vec![url]).map_err(|e| {
+            problem(format!(
+                "the update feed address is not usable ({e}); fix it in Settings"
+            ))
+        })?;
     }
     let updater = builder
         .build()
@@ -128,7 +130,9 @@ pub fn install_pending<R: Runtime>(handle: &AppHandle<R>) {
     let staged = pending.0.lock().ok().and_then(|mut s| s.take());
     if let Some((update, bytes)) = staged {
         match update.install(bytes) {
-            Ok(()) => tracing::info!(version = %update.version, "update installed; it runs from the next start"),
+            Ok(()) => {
+                tracing::info!(version = %update.version, "update installed; it runs from the next start")
+            }
             Err(e) => tracing::warn!(error = %e, "the update could not be installed"),
         }
     }

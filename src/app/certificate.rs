@@ -142,9 +142,16 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let (cert, _) =
             crate::bridge::tls::ensure_self_signed(dir.path(), "scim.example.com").expect("cert");
-        let view = describe(&cert, TlsChoice::SelfSigned, time::OffsetDateTime::now_utc());
+        let view = describe(
+            &cert,
+            TlsChoice::SelfSigned,
+            time::OffsetDateTime::now_utc(),
+        );
         assert_eq!(view.note, None);
-        assert!(view.names.contains(&"scim.example.com".to_owned()), "{view:?}");
+        assert!(
+            view.names.contains(&"scim.example.com".to_owned()),
+            "{view:?}"
+        );
         assert!(view.names.contains(&"127.0.0.1".to_owned()), "{view:?}");
         assert!(view.days_left.is_some_and(|d| d > 300), "{view:?}");
     }

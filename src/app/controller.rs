@@ -75,9 +75,7 @@ pub enum ControllerError {
 
 fn hint_for(e: &ServeError) -> &'static str {
     match e {
-        ServeError::Bind { source, .. }
-            if source.kind() == std::io::ErrorKind::AddrInUse =>
-        {
+        ServeError::Bind { source, .. } if source.kind() == std::io::ErrorKind::AddrInUse => {
             "Another program uses that port: stop it, or choose another port in Settings"
         }
         ServeError::Bind { source, .. }

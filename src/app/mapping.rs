@@ -262,7 +262,9 @@ pub fn sample_jc_user() -> Value {
 impl App {
     /// The table in force.
     pub async fn mapping(&self) -> Result<MappingTableView, AppError> {
-        let current = mappings::current(&self.store).await.map_err(from_mappings)?;
+        let current = mappings::current(&self.store)
+            .await
+            .map_err(from_mappings)?;
         Ok(MappingTableView {
             version: u32::try_from(current.version).unwrap_or(u32::MAX),
             saved_at: current.saved_at,
@@ -272,7 +274,10 @@ impl App {
     }
 
     /// Validates `rows` (every bad cell reported) and saves them as a new version.
-    pub async fn save_mapping(&self, rows: &[MappingRowView]) -> Result<MappingTableView, AppError> {
+    pub async fn save_mapping(
+        &self,
+        rows: &[MappingRowView],
+    ) -> Result<MappingTableView, AppError> {
         mappings::save(&self.store, "local admin", &to_table(rows), None)
             .await
             .map_err(from_mappings)?;

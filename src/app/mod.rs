@@ -191,7 +191,10 @@ impl App {
             Err(_) => SecretsStatus {
                 choice: SecretsChoice::Keychain,
                 backend: None,
-                problem: Some("the secrets backend is unusable after an internal error; restart Keybridge".into()),
+                problem: Some(
+                    "the secrets backend is unusable after an internal error; restart Keybridge"
+                        .into(),
+                ),
             },
         }
     }

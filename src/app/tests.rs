@@ -31,6 +31,9 @@ async fn app_on_loopback() -> (tempfile::TempDir, App) {
     (dir, app)
 }
 
+const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+
 fn user(n: usize) -> serde_json::Value {
     json!({
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
@@ -52,7 +55,10 @@ async fn start_stop_and_status_follow_the_state_machine_and_persist_was_running(
     assert!(watcher.has_changed().expect("watch"));
     assert_eq!(watcher.borrow_and_update().state, BridgeState::Running);
     // Starting again is a no-op answering the same bridge.
-    assert_eq!(app.start_bridge().await.expect("again").base_url, Some(base.clone()));
+    assert_eq!(
+        app.start_bridge().await.expect("again").base_url,
+        Some(base.clone())
+    );
     assert!(app.settings().await.expect("settings").was_running);
     let ping = reqwest::get(format!("{}/ping", base.trim_end_matches("/scim/v2")))
         .await
@@ -61,8 +67,14 @@ async fn start_stop_and_status_follow_the_state_machine_and_persist_was_running(
     let stopped = app.stop_bridge().await.expect("stop");
     assert_eq!(stopped.state, BridgeState::Stopped);
     assert!(!app.settings().await.expect("settings").was_running);
-    assert!(reqwest::get(format!("{base}/Users")).await.is_err(), "nothing listens after stop");
-    assert_eq!(app.stop_bridge().await.expect("again").state, BridgeState::Stopped);
+    assert!(
+        reqwest::get(format!("{base}/Users")).await.is_err(),
+        "nothing listens after stop"
+    );
+    assert_eq!(
+        app.stop_bridge().await.expect("again").state,
+        BridgeState::Stopped
+    );
 }
 
 #[tokio::test]
@@ -73,12 +85,19 @@ async fn a_port_in_use_fails_the_start_with_what_to_do_and_a_retry_works() {
     let err = app.start_bridge().await.expect_err("port in use");
     let problem = Problem::from(&err);
     assert_eq!(problem.kind, ProblemKind::Bridge);
-    assert!(problem.message.contains("choose another port in Settings"), "{}", problem.message);
+    assert!(
+        problem.message.contains("choose another port in Settings"),
+        "{}",
+        problem.message
+    );
     let status = app.bridge_status();
     assert_eq!(status.state, BridgeState::Failed);
     assert!(status.error.is_some());
     drop(squatter);
-    assert_eq!(app.start_bridge().await.expect("retry").state, BridgeState::Running);
+    assert_eq!(
+        app.start_bridge().await.expect("retry").state,
+        BridgeState::Running
+    );
     app.shut_down().await;
 }
 
@@ -96,7 +115,10 @@ async fn the_bridge_comes_back_at_launch_when_it_was_running_at_quit() {
         })
         .await
         .expect("settings");
-        assert!(app.resume().await.is_none(), "never started: nothing to resume");
+        assert!(
+            app.resume().await.is_none(),
+            "never started: nothing to resume"
+        );
         app.start_bridge().await.expect("start");
         app.shut_down().await; // quitting is not the admin stopping it
     }
@@ -106,7 +128,10 @@ async fn the_bridge_comes_back_at_launch_when_it_was_running_at_quit() {
     app.stop_bridge().await.expect("stop");
     app.shut_down().await;
     let app = App::open(dir.path()).await.expect("reopen");
-    assert!(app.resume().await.is_none(), "stopped by the admin: stays stopped");
+    assert!(
+        app.resume().await.is_none(),
+        "stopped by the admin: stays stopped"
+    );
     app.shut_down().await;
 }
 
@@ -114,11 +139,20 @@ async fn the_bridge_comes_back_at_launch_when_it_was_running_at_quit() {
 async fn stopping_under_load_loses_no_acknowledged_write() {
     let (_dir, app) = app_on_loopback().await;
     let token = app.issue_token("load").await.expect("token");
-    let base = app.start_bridge().await.expect("start").base_url.expect("url");
+    let base = app
+        .start_bridge()
+        .await
+        .expect("start")
+        .base_url
+        .expect("url");
     let client = reqwest::Client::new();
     let mut requests = Vec::new();
     for n in 0..60 {
-        let (client, base, token) = (client.clone(), base.clone(), token.token.expose().to_owned());
+        let (client, base, token) = (
+            client.clone(),
+            base.clone(),
+            token.token.expose().to_owned(),
+        );
         requests.push(tokio::spawn(async move {
             let sent = client
                 .post(format!("{base}/Users"))
@@ -146,27 +180,53 @@ async fn stopping_under_load_loses_no_acknowledged_write() {
         }
     }
     for id in &acknowledged {
-        app.person(id).await.expect("every acknowledged person is stored");
+        app.person(id)
+            .await
+            .expect("every acknowledged person is stored");
     }
-    let stored = app.people(PeopleQuery::default()).await.expect("people").total;
-    assert_eq!(stored as usize, acknowledged.len(), "no write happened without its answer");
+    let stored = app
+        .people(PeopleQuery::default())
+        .await
+        .expect("people")
+        .total;
+    assert_eq!(
+        stored as usize,
+        acknowledged.len(),
+        "no write happened without its answer"
+    );
     app.shut_down().await;
 }
 
 #[tokio::test]
 async fn tokens_are_kept_so_they_can_be_copied_rotated_and_revoked() {
     let (_dir, app) = app_on_loopback().await;
-    assert!(app.secrets_status().backend.is_some_and(|b| b.contains("owner-only file")));
+    assert!(app
+        .secrets_status()
+        .backend
+        .is_some_and(|b| b.contains("owner-only file")));
     let issued = app.issue_token("jumpcloud").await.expect("issue");
     assert!(issued.kept, "{}", issued.note);
     let json = serde_json::to_value(&issued).expect("json");
-    assert_eq!(json["token"], issued.token.expose(), "the new token crosses once");
-    assert_eq!(app.token_secret("jumpcloud").await.expect("copy").expose(), issued.token.expose());
+    assert_eq!(
+        json["token"],
+        issued.token.expose(),
+        "the new token crosses once"
+    );
+    assert_eq!(
+        app.token_secret("jumpcloud").await.expect("copy").expose(),
+        issued.token.expose()
+    );
     let listed = app.tokens().await.expect("list");
-    assert_eq!((listed[0].name.as_str(), listed[0].copyable), ("jumpcloud", true));
+    assert_eq!(
+        (listed[0].name.as_str(), listed[0].copyable),
+        ("jumpcloud", true)
+    );
     let rotated = app.rotate_token("jumpcloud").await.expect("rotate");
     assert_ne!(rotated.token.expose(), issued.token.expose());
-    assert_eq!(app.token_secret("jumpcloud").await.expect("copy").expose(), rotated.token.expose());
+    assert_eq!(
+        app.token_secret("jumpcloud").await.expect("copy").expose(),
+        rotated.token.expose()
+    );
     let dup = app.issue_token("jumpcloud").await.expect_err("duplicate");
     assert_eq!(Problem::from(&dup).kind, ProblemKind::Token);
     app.revoke_token("jumpcloud").await.expect("revoke");
@@ -181,34 +241,109 @@ async fn people_are_found_by_text_state_and_group_and_shown_with_their_history()
     let d = app.directory();
     let admin = Actor::admin();
     let base = "http://x/scim/v2";
-    let ada = d.create_user(&admin, json!({"userName": "ada@example.com", "name": {"givenName": "Ada", "familyName": "Lovelace"}}), base).await.expect("ada");
-    let bob = d.create_user(&admin, json!({"userName": "bob@example.com", "displayName": "Bob Émile"}), base).await.expect("bob");
-    let cy = d.create_user(&admin, json!({"userName": "cy@example.com"}), base).await.expect("cy");
+    let ada = d.create_user(&admin, json!({"schemas": [USER], "userName": "ada@example.com", "name": {"givenName": "Ada", "familyName": "Lovelace"}}), base).await.expect("ada");
+    let bob = d
+        .create_user(
+            &admin,
+            json!({"schemas": [USER], "userName": "bob@example.com", "displayName": "Bob Émile"}),
+            base,
+        )
+        .await
+        .expect("bob");
+    let cy = d
+        .create_user(
+            &admin,
+            json!({"schemas": [USER], "userName": "cy@example.com"}),
+            base,
+        )
+        .await
+        .expect("cy");
     let id = |v: &serde_json::Value| v["id"].as_str().expect("id").to_owned();
-    d.confirm_person(&admin, "bob@example.com", base).await.expect("confirm");
-    let ops = keybridge_scim::patch::parse_patch(&json!({"Operations": [{"op": "replace", "value": {"active": false}}]})).expect("patch");
-    d.patch_user(&admin, &id(&cy), ops, Default::default(), base).await.expect("deprovision");
-    let group = d.create_group(&admin, json!({"displayName": "Engineering", "members": [{"value": id(&ada)}]}), base).await.expect("group");
+    d.confirm_person(&admin, "bob@example.com", base)
+        .await
+        .expect("confirm");
+    let ops = keybridge_scim::patch::parse_patch(&json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "replace", "value": {"active": false}}]})).expect("patch");
+    d.patch_user(&admin, &id(&cy), ops, Default::default(), base)
+        .await
+        .expect("deprovision");
+    let group = d.create_group(&admin, json!({"schemas": [GROUP], "displayName": "Engineering", "members": [{"value": id(&ada)}]}), base).await.expect("group");
 
     let find = |q: PeopleQuery| {
         let app = app.clone();
         async move {
-            app.people(q).await.expect("people").items.into_iter().map(|p| p.user_name).collect::<Vec<_>>()
+            app.people(q)
+                .await
+                .expect("people")
+                .items
+                .into_iter()
+                .map(|p| p.user_name)
+                .collect::<Vec<_>>()
         }
     };
-    assert_eq!(find(PeopleQuery { text: Some("ÉMILE".into()), ..Default::default() }).await, ["bob@example.com"]);
-    assert_eq!(find(PeopleQuery { state: Some(PersonStateView::Active), ..Default::default() }).await, ["bob@example.com"]);
-    assert_eq!(find(PeopleQuery { state: Some(PersonStateView::Removed), ..Default::default() }).await, ["cy@example.com"]);
-    assert_eq!(find(PeopleQuery { group_id: Some(id(&group)), ..Default::default() }).await, ["ada@example.com"]);
+    assert_eq!(
+        find(PeopleQuery {
+            text: Some("ÉMILE".into()),
+            ..Default::default()
+        })
+        .await,
+        ["bob@example.com"]
+    );
+    assert_eq!(
+        find(PeopleQuery {
+            state: Some(PersonStateView::Active),
+            ..Default::default()
+        })
+        .await,
+        ["bob@example.com"]
+    );
+    assert_eq!(
+        find(PeopleQuery {
+            state: Some(PersonStateView::Removed),
+            ..Default::default()
+        })
+        .await,
+        ["cy@example.com"]
+    );
+    assert_eq!(
+        find(PeopleQuery {
+            group_id: Some(id(&group)),
+            ..Default::default()
+        })
+        .await,
+        ["ada@example.com"]
+    );
 
     let detail = app.person(&id(&ada)).await.expect("detail");
     assert_eq!(detail.resource["name"]["givenName"], "Ada");
-    assert_eq!(detail.groups.iter().map(|g| g.name.as_str()).collect::<Vec<_>>(), ["Engineering"]);
-    assert!(detail.events.iter().any(|e| e.name == "user_create_provision"));
-    assert_eq!(Problem::from(&app.person("nope").await.expect_err("unknown")).kind, ProblemKind::NotFound);
+    assert_eq!(
+        detail
+            .groups
+            .iter()
+            .map(|g| g.name.as_str())
+            .collect::<Vec<_>>(),
+        ["Engineering"]
+    );
+    assert!(detail
+        .events
+        .iter()
+        .any(|e| e.name == "user_create_provision"));
+    assert_eq!(
+        Problem::from(&app.person("nope").await.expect_err("unknown")).kind,
+        ProblemKind::NotFound
+    );
 
     let groups = app.groups().await.expect("groups");
-    let names: Vec<_> = groups.iter().map(|g| (g.display_name.as_str(), g.built_in, g.managed, g.member_count)).collect();
+    let names: Vec<_> = groups
+        .iter()
+        .map(|g| {
+            (
+                g.display_name.as_str(),
+                g.built_in,
+                g.managed,
+                g.member_count,
+            )
+        })
+        .collect();
     assert_eq!(names[2], ("Engineering", false, true, 1));
     assert!(names[0].1 && names[1].1, "built-in groups first: {names:?}");
     let eng = app.group(&id(&group)).await.expect("group detail");
@@ -217,7 +352,10 @@ async fn people_are_found_by_text_state_and_group_and_shown_with_their_history()
 
     let per_hour = app.events_per_hour(24).await.expect("per hour");
     assert_eq!(per_hour.len(), 24);
-    assert!(per_hour.last().is_some_and(|h| h.success >= 4), "{per_hour:?}");
+    assert!(
+        per_hour.last().is_some_and(|h| h.success >= 4),
+        "{per_hour:?}"
+    );
 }
 
 #[tokio::test]
@@ -225,18 +363,38 @@ async fn events_filter_by_name_and_outcome_and_export_as_json() {
     let (dir, app) = app_on_loopback().await;
     let d = app.directory();
     let admin = Actor::admin();
-    d.create_user(&admin, json!({"userName": "a@example.com"}), "http://x").await.expect("a");
-    d.create_user(&admin, json!({"userName": "a@example.com"}), "http://x").await.expect_err("duplicate");
+    d.create_user(
+        &admin,
+        json!({"schemas": [USER], "userName": "a@example.com"}),
+        "http://x",
+    )
+    .await
+    .expect("a");
+    d.create_user(
+        &admin,
+        json!({"schemas": [USER], "userName": "a@example.com"}),
+        "http://x",
+    )
+    .await
+    .expect_err("duplicate");
     let failures = app.latest_errors(5).await.expect("errors");
     assert_eq!(failures.len(), 1);
     assert_eq!(failures[0].status, Some(409));
     let creates = app
-        .events(events::EventFilter { name: Some("user_create_provision".into()), outcome: Some(events::OutcomeView::Success), ..Default::default() })
+        .events(events::EventFilter {
+            name: Some("user_create_provision".into()),
+            outcome: Some(events::OutcomeView::Success),
+            ..Default::default()
+        })
         .await
         .expect("events");
     assert_eq!(creates.len(), 1);
-    let path = app.export_events(Default::default(), &dir.path().join("exports")).await.expect("export");
-    let exported: Vec<serde_json::Value> = serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("json");
+    let path = app
+        .export_events(Default::default(), &dir.path().join("exports"))
+        .await
+        .expect("export");
+    let exported: Vec<serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("json");
     assert_eq!(exported.len(), 2);
 }
 
@@ -270,7 +428,10 @@ async fn real_keychain_keeps_a_token_for_copying_and_forgets_it_on_revoke() {
     let app = App::open(dir.path()).await.expect("open");
     let status = app.secrets_status();
     assert!(
-        status.backend.as_deref().is_some_and(|b| b.contains("OS keychain")),
+        status
+            .backend
+            .as_deref()
+            .is_some_and(|b| b.contains("OS keychain")),
         "{status:?}"
     );
     let issued = app.issue_token("jumpcloud").await.expect("issue");
@@ -279,6 +440,9 @@ async fn real_keychain_keeps_a_token_for_copying_and_forgets_it_on_revoke() {
     assert_eq!(copied.expose(), issued.token.expose());
     assert!(app.tokens().await.expect("list")[0].copyable);
     app.revoke_token("jumpcloud").await.expect("revoke");
-    assert!(app.token_secret("jumpcloud").await.is_err(), "forgotten on revoke");
+    assert!(
+        app.token_secret("jumpcloud").await.is_err(),
+        "forgotten on revoke"
+    );
     app.shut_down().await;
 }

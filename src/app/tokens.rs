@@ -99,13 +99,17 @@ impl App {
         let Some(secrets) = self.secret_store() else {
             return Err(AppError::NotFound(format!(
                 "the token '{name}' cannot be copied: {}",
-                self.secrets_status().problem.unwrap_or_else(|| "no secrets backend is open".into())
+                self.secrets_status()
+                    .problem
+                    .unwrap_or_else(|| "no secrets backend is open".into())
             )));
         };
         let key = secret_key(name);
         let found = tokio::task::spawn_blocking(move || secrets.get(&key))
             .await
-            .map_err(|e| AppError::Invalid(format!("reading the secret failed ({e}); try again")))??;
+            .map_err(|e| {
+                AppError::Invalid(format!("reading the secret failed ({e}); try again"))
+            })??;
         found.ok_or_else(|| {
             AppError::NotFound(format!(
                 "the token '{name}' was not kept (it was issued where no keychain was available, or elsewhere); rotate it to get a new one you can copy"
@@ -132,14 +136,8 @@ impl App {
                             self.secrets_status().backend.unwrap_or_default()
                         ),
                     ),
-                    Ok(Err(e)) => (
-                        false,
-                        format!("Copy it now: it could not be kept ({e})."),
-                    ),
-                    Err(e) => (
-                        false,
-                        format!("Copy it now: it could not be kept ({e})."),
-                    ),
+                    Ok(Err(e)) => (false, format!("Copy it now: it could not be kept ({e}).")),
+                    Err(e) => (false, format!("Copy it now: it could not be kept ({e}).")),
                 }
             }
         };

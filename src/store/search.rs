@@ -53,9 +53,13 @@ pub fn people(conn: &Connection, q: &PeopleSearch) -> Result<(u64, Vec<PersonRow
     let total: i64 = conn
         .prepare_cached(&format!("SELECT count(*) FROM people WHERE {condition}"))?
         .query_row(rusqlite::params_from_iter(params.iter()), |r| r.get(0))?;
-    params.push(SqlValue::Integer(i64::try_from(q.limit).unwrap_or(i64::MAX)));
+    params.push(SqlValue::Integer(
+        i64::try_from(q.limit).unwrap_or(i64::MAX),
+    ));
     let limit = params.len();
-    params.push(SqlValue::Integer(i64::try_from(q.offset).unwrap_or(i64::MAX)));
+    params.push(SqlValue::Integer(
+        i64::try_from(q.offset).unwrap_or(i64::MAX),
+    ));
     let offset = params.len();
     let sql = format!(
         "SELECT {} FROM people WHERE {condition} ORDER BY people.seq LIMIT ?{limit} OFFSET ?{offset}",

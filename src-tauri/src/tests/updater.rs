@@ -43,10 +43,11 @@ fn signature(key: &Key, data: &[u8]) -> String {
 /// Serves `manifest` at /latest.json and `bundle` at /bundle on a loopback port; answers
 /// the feed's URL. The server lives as long as the test's runtime.
 fn serve_feed(bundle: Vec<u8>, signature: String) -> String {
-    let listener = tauri::async_runtime::block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .expect("bind");
+    let listener =
+        tauri::async_runtime::block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let entry = serde_json::json!({ "signature": signature, "url": format!("http://{addr}/bundle") });
+    let entry =
+        serde_json::json!({ "signature": signature, "url": format!("http://{addr}/bundle") });
     let manifest = serde_json::json!({
         "version": "9.9.9",
         "notes": "A test release",
@@ -91,13 +92,10 @@ fn a_signed_release_on_the_feed_is_found_downloaded_and_verified() {
     let feed = serve_feed(bundle.clone(), signature(&key, &bundle));
     let (_dir, app) = core_app();
     let shell = mock_shell(app, &key.pubkey);
-    let update = tauri::async_runtime::block_on(updates::check(
-        shell.handle(),
-        &settings_for(feed),
-        None,
-    ))
-    .expect("check")
-    .expect("an update");
+    let update =
+        tauri::async_runtime::block_on(updates::check(shell.handle(), &settings_for(feed), None))
+            .expect("check")
+            .expect("an update");
     assert_eq!(update.version, "9.9.9");
     assert_eq!(update.body.as_deref(), Some("A test release"));
     let downloaded = tauri::async_runtime::block_on(updates::download(&update)).expect("verified");
@@ -128,7 +126,11 @@ fn a_tampered_bundle_or_a_foreign_signature_is_rejected() {
         let refused =
             tauri::async_runtime::block_on(updates::download(&update)).expect_err("refused");
         assert_eq!(refused.kind, ProblemKind::Update);
-        assert!(refused.message.contains("not installed"), "{}", refused.message);
+        assert!(
+            refused.message.contains("not installed"),
+            "{}",
+            refused.message
+        );
     }
 }
 
