@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::settings::{AppSettings, TlsChoice};
 use super::{App, AppError};
+use crate::bridge::tls::CertificateInfo;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -61,56 +62,27 @@ pub fn describe(path: &Path, mode: TlsChoice, now: time::OffsetDateTime) -> Cert
             return view;
         }
     };
-    let der = match x509_parser::pem::parse_x509_pem(&pem) {
-        Ok((_, pem)) => pem.contents,
-        Err(e) => {
-            view.note = Some(format!(
-                "the file holds no PEM certificate ({e}); choose the certificate chain file in Settings"
-            ));
+    let der = match rustls_pemfile::certs(&mut pem.as_slice()).next() {
+        Some(Ok(der)) => der,
+        _ => {
+            view.note = Some(
+                "the file holds no PEM certificate; choose the certificate chain file in Settings"
+                    .into(),
+            );
             return view;
         }
     };
-    match x509_parser::parse_x509_certificate(&der) {
-        Ok((_, cert)) => {
-            view.subject = Some(cert.subject().to_string());
-            view.issuer = Some(cert.issuer().to_string());
-            if let Ok(Some(san)) = cert.subject_alternative_name() {
-                for name in &san.value.general_names {
-                    match name {
-                        x509_parser::extensions::GeneralName::DNSName(d) => {
-                            view.names.push((*d).to_owned())
-                        }
-                        x509_parser::extensions::GeneralName::IPAddress(ip) => {
-                            view.names.push(ip_text(ip))
-                        }
-                        _ => {}
-                    }
-                }
-            }
-            let not_after = cert.validity().not_after.to_datetime();
-            view.not_after = Some(crate::store::format_timestamp(not_after));
-            let days = (not_after - now).whole_days();
-            view.days_left = Some(i32::try_from(days).unwrap_or(i32::MAX));
+    match CertificateInfo::from_der(&der) {
+        Ok(info) => {
+            view.subject = Some(info.subject.clone());
+            view.issuer = Some(info.issuer.clone());
+            view.names = info.dns_names.clone();
+            view.not_after = Some(crate::store::format_timestamp(info.not_after));
+            view.days_left = Some(i32::try_from(info.days_left(now)).unwrap_or(i32::MAX));
         }
-        Err(e) => {
-            view.note = Some(format!(
-                "the certificate cannot be parsed ({e}); replace the file"
-            ))
-        }
+        Err(e) => view.note = Some(format!("{e}; replace the certificate file")),
     }
     view
-}
-
-fn ip_text(bytes: &[u8]) -> String {
-    match bytes.len() {
-        4 => std::net::Ipv4Addr::new(bytes[0], bytes[1], bytes[2], bytes[3]).to_string(),
-        16 => {
-            let mut a = [0u8; 16];
-            a.copy_from_slice(bytes);
-            std::net::Ipv6Addr::from(a).to_string()
-        }
-        _ => "?".into(),
-    }
 }
 
 impl App {

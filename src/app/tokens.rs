@@ -34,6 +34,9 @@ pub struct NewToken {
     pub note: String,
 }
 
+/// How long a rotated-out token stays valid.
+const ROTATION_GRACE: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
 fn secret_key(name: &str) -> String {
     format!("token/{name}")
 }
@@ -75,10 +78,16 @@ impl App {
         Ok(self.keep(name.trim(), token).await)
     }
 
-    /// Replaces the token named `name`: the old one stops working at once.
+    /// Replaces the token named `name`. The previous one keeps working for a day, so the
+    /// identity provider is not cut off before the admin pastes the new one.
     pub async fn rotate_token(&self, name: &str) -> Result<NewToken, AppError> {
-        let token = core_tokens::rotate(&self.store, name).await?;
-        Ok(self.keep(name, token).await)
+        let rotation = core_tokens::rotate(&self.store, name, ROTATION_GRACE).await?;
+        let mut new = self.keep(name, rotation.token).await;
+        new.note = format!(
+            "{} The previous token keeps working until {}.",
+            new.note, rotation.previous_valid_until
+        );
+        Ok(new)
     }
 
     /// Revokes the token named `name` and forgets its plaintext.
