@@ -6,6 +6,8 @@
 # Runs the app under its own Xvfb on :99 with a throwaway data directory whose settings
 # start the bridge at launch (plain HTTP on a loopback port). Stops what it started.
 # Usage: scripts/measure-desktop.sh [path/to/keybridge-desktop] [runs]
+# Needs a release build (scripts/build-deb.sh): a plain debug build loads the UI from the
+# Vite dev server (tauri.conf.json's devUrl), not from the embedded ui/dist.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 app=${1:-target/release/keybridge-desktop}
@@ -63,7 +65,7 @@ PY
   KEYBRIDGE_DATA_DIR="$data" "$app" >"$log" 2>&1 &
   pid=$!
   ready=""
-  for _ in $(seq 1 300); do
+  for _ in $(seq 1 1500); do
     if grep -q "the window is usable" "$log"; then ready=$(date +%s%N); break; fi
     sleep 0.02
   done
