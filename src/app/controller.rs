@@ -87,6 +87,7 @@ fn hint_for(e: &ServeError) -> &'static str {
             "Check the listen address in Settings: it must be an address of this machine"
         }
         ServeError::Tls(_) => "Check the TLS mode and certificate files in Settings",
+        ServeError::Sso(_) => "Check the single sign-on settings, or turn single sign-on off",
         ServeError::Acme(_) => {
             "The ACME certificate could not be obtained: check the host name and that ports 80 or 443 reach this machine"
         }
