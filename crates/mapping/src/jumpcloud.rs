@@ -125,10 +125,9 @@ pub(crate) fn key(name: &str) -> Arc<str> {
     }
 }
 
-/// The shared key of `TOP[i]`.
+/// The shared key of `TOP[i]`, reached without a lookup.
 fn top_key(i: usize) -> Arc<str> {
-    TOP.get(i)
-        .map_or_else(|| Arc::from(""), |(name, _)| key(name))
+    words().top.get(i).cloned().unwrap_or_else(|| Arc::from(""))
 }
 
 /// The names every mapped user needs, shared and reached without a lookup.
@@ -146,6 +145,20 @@ struct Words {
     address_fields: Vec<Arc<str>>,
     phone_fields: Vec<Arc<str>>,
     attribute_fields: Vec<Arc<str>>,
+    /// The shared keys of `TOP`.
+    top: Vec<Arc<str>>,
+    /// The indexes of each record field list in key order, so that a normalised record
+    /// is built sorted.
+    address_order: Vec<usize>,
+    phone_order: Vec<usize>,
+    attribute_order: Vec<usize>,
+}
+
+/// The indexes of `fields` in key order.
+fn key_order(fields: &[&str]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..fields.len()).collect();
+    order.sort_by(|a, b| fields[*a].as_bytes().cmp(fields[*b].as_bytes()));
+    order
 }
 
 fn words() -> &'static Words {
@@ -165,6 +178,10 @@ fn words() -> &'static Words {
             address_fields: all(ADDRESS_FIELDS),
             phone_fields: all(PHONE_FIELDS),
             attribute_fields: all(ATTRIBUTE_FIELDS),
+            top: TOP.iter().map(|(name, _)| key(name)).collect(),
+            address_order: key_order(ADDRESS_FIELDS),
+            phone_order: key_order(PHONE_FIELDS),
+            attribute_order: key_order(ATTRIBUTE_FIELDS),
         }
     })
 }
@@ -259,35 +276,39 @@ pub(crate) fn normalize_projected(
             Shape::Id => api_id.or(given).map_or_else(empty_string, Value::from_json),
             Shape::Text => given.map_or_else(empty_string, Value::from_json),
             Shape::Flag => given.map_or(Value::Bool(false), Value::from_json),
-            Shape::Records(fields) => records(given, fields, record_keys(fields)),
+            Shape::Records(fields) => records(given, fields),
         };
         out.push((top_key(i), value));
     }
     Value::map(out)
 }
 
-/// The shared keys of one of the record field lists.
-fn record_keys(fields: &[&str]) -> &'static [Arc<str>] {
+/// The shared keys of one of the record field lists, and their order.
+fn record_keys(fields: &[&str]) -> (&'static [Arc<str>], &'static [usize]) {
     let w = words();
     if std::ptr::eq(fields, ADDRESS_FIELDS) {
-        &w.address_fields
+        (&w.address_fields, &w.address_order)
     } else if std::ptr::eq(fields, PHONE_FIELDS) {
-        &w.phone_fields
+        (&w.phone_fields, &w.phone_order)
     } else {
-        &w.attribute_fields
+        (&w.attribute_fields, &w.attribute_order)
     }
 }
 
+/// The most fields a record kind has.
+const MAX_RECORD_FIELDS: usize = 8;
+
 /// An array of objects with `fields` filled in as `""` when unset.
-fn records(v: Option<&serde_json::Value>, fields: &[&str], keys: &[Arc<str>]) -> Value {
+fn records(v: Option<&serde_json::Value>, fields: &[&str]) -> Value {
     static EMPTY: OnceLock<Value> = OnceLock::new();
     let Some(items) = v.and_then(serde_json::Value::as_array) else {
         return EMPTY.get_or_init(|| Value::array(Vec::new())).clone();
     };
+    let (keys, order) = record_keys(fields);
     let normalized = items
         .iter()
         .map(|item| match item.as_object() {
-            Some(obj) => record(obj, fields, keys),
+            Some(obj) => record(obj, fields, keys, order),
             None => Value::from_json(item),
         })
         .collect();
@@ -298,26 +319,27 @@ fn record(
     obj: &serde_json::Map<String, serde_json::Value>,
     fields: &[&str],
     keys: &[Arc<str>],
+    order: &[usize],
 ) -> Value {
-    // Bit i: fields[i] is set in the input.
-    let mut present = 0u32;
-    let mut out: Vec<(Arc<str>, Value)> = Vec::with_capacity(fields.len().max(obj.len()));
+    // The known fields by their index in `fields`; any other attribute kept as it is.
+    let mut known: [Option<Value>; MAX_RECORD_FIELDS] = Default::default();
+    let mut others: Vec<(Arc<str>, Value)> = Vec::new();
     for (k, v) in obj {
         match fields.iter().position(|f| *f == k) {
             Some(_) if v.is_null() => {}
-            Some(i) => {
-                present |= 1 << i;
-                let shared = keys.get(i).cloned().unwrap_or_else(|| key(k));
-                out.push((shared, Value::from_json(v)));
-            }
-            None => out.push((key(k), Value::from_json(v))),
+            Some(i) if i < MAX_RECORD_FIELDS => known[i] = Some(Value::from_json(v)),
+            _ => others.push((key(k), Value::from_json(v))),
         }
     }
-    for (i, shared) in keys.iter().enumerate() {
-        if present & (1 << i) == 0 {
-            out.push((shared.clone(), empty_string()));
+    let mut out: Vec<(Arc<str>, Value)> = Vec::with_capacity(fields.len() + others.len());
+    for &i in order {
+        if let (Some(shared), Some(slot)) = (keys.get(i), known.get_mut(i)) {
+            out.push((shared.clone(), slot.take().unwrap_or_else(empty_string)));
         }
     }
+    // Known fields come in key order; other attributes (rare) make building the map
+    // sort.
+    out.append(&mut others);
     Value::map(out)
 }
 

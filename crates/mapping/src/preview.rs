@@ -125,25 +125,26 @@ impl Mapped<'_> {
 
 /// Maps an already-built environment; the fast path under [`preview`].
 pub fn map_user<'t>(env: &[Value], table: &'t CompiledTable, is_create: bool) -> Mapped<'t> {
-    let mut builder = table.layout.builder();
     let mut outcomes = Vec::with_capacity(table.rows.len());
-    for (i, row) in table.rows.iter().enumerate() {
+    for row in &table.rows {
         let outcome = if row.applies == Applies::CreateOnly && !is_create {
             Outcome::Skipped
         } else {
             match CompiledTable::row_value(row, env) {
-                Ok(Some(v)) => {
-                    builder.set(i, v.clone());
-                    Outcome::Set(v)
-                }
+                Ok(Some(v)) => Outcome::Set(v),
                 Ok(None) => Outcome::Omitted,
                 Err(e) => Outcome::Failed(Box::new(e)),
             }
         };
         outcomes.push(outcome);
     }
+    let value_of = |i: usize| match outcomes.get(i) {
+        Some(Outcome::Set(v)) => Some(v),
+        _ => None,
+    };
+    let user = table.layout.build(&value_of);
     Mapped {
-        user: builder.finish(),
+        user,
         table,
         outcomes,
     }
