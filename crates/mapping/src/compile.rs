@@ -276,7 +276,9 @@ impl<'a> Compiler<'a> {
                 match &property.kind {
                     NodeKind::Str(key) => OpKind::Field {
                         object,
-                        key: Arc::from(key.as_str()),
+                        // Interned: `jcUser`'s keys are these very strings, so looking
+                        // the field up compares pointers.
+                        key: crate::jumpcloud::key(key),
                         optional: *optional,
                     },
                     _ => OpKind::Index {

@@ -196,8 +196,17 @@ impl<'e> Machine<'e> {
                 )
             }
             OpKind::Builtin { f, args } => {
-                // Most calls take a few arguments: keep them on the stack.
-                let result = if args.len() <= 4 {
+                // Most calls take a few arguments: keep them on the stack, and read a
+                // lone `jcUser.field` argument in place rather than cloning it.
+                let result = if let [arg] = &args[..] {
+                    match self.env_field(arg)? {
+                        Some(v) => f(&mut self.budget, std::slice::from_ref(v), op.pos)?,
+                        None => {
+                            let v = self.eval(arg)?;
+                            f(&mut self.budget, std::slice::from_ref(&v), op.pos)?
+                        }
+                    }
+                } else if args.len() <= 4 {
                     let mut values: [Value; 4] = Default::default();
                     for (slot, a) in values.iter_mut().zip(args) {
                         *slot = self.eval(a)?;
@@ -265,6 +274,34 @@ impl<'e> Machine<'e> {
             OpKind::Const(v) => Some(v),
             _ => None,
         }
+    }
+
+    /// The value of `variable.field` (a field of an environment map) borrowed from the
+    /// environment, counting the steps evaluating it would; None, with nothing
+    /// counted, for any other operation, which must then be evaluated.
+    fn env_field(&mut self, op: &Op) -> Result<Option<&'e Value>, Fault> {
+        static NIL: Value = Value::Nil;
+        let OpKind::Field {
+            object,
+            key,
+            optional,
+        } = &op.kind
+        else {
+            return Ok(None);
+        };
+        let OpKind::Env(slot) = object.kind else {
+            return Ok(None);
+        };
+        let env: &'e [Value] = self.env;
+        let value = match env.get(slot) {
+            Some(Value::Map(m)) => m.get_shared(key).unwrap_or(&NIL),
+            Some(Value::Nil) | None if *optional => &NIL,
+            _ => return Ok(None),
+        };
+        // `eval` then `eval_chain` each count the field.
+        self.budget.step(op.pos)?;
+        self.budget.step(op.pos)?;
+        Ok(Some(value))
     }
 
     fn frame(&self) -> Option<&Frame> {

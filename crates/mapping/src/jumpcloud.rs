@@ -117,6 +117,26 @@ fn names() -> &'static NameTable {
     })
 }
 
+/// The index of `name` in [`TOP`]. Names are bucketed by length and told apart by
+/// their first byte before their text is compared: cheaper than hashing each key of
+/// each user.
+fn top_index(name: &str) -> Option<usize> {
+    static BY_LENGTH: OnceLock<Vec<Vec<usize>>> = OnceLock::new();
+    let by_length = BY_LENGTH.get_or_init(|| {
+        let longest = TOP.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+        let mut buckets = vec![Vec::new(); longest + 1];
+        for (i, (n, _)) in TOP.iter().enumerate() {
+            buckets[n.len()].push(i);
+        }
+        buckets
+    });
+    let first = name.as_bytes().first()?;
+    by_length.get(name.len())?.iter().copied().find(|&i| {
+        TOP.get(i)
+            .is_some_and(|(n, _)| n.as_bytes().first() == Some(first) && *n == name)
+    })
+}
+
 /// Shared key strings, so normalising a user does not allocate its keys again.
 pub(crate) fn key(name: &str) -> Arc<str> {
     match names().get(name) {
@@ -258,8 +278,8 @@ pub(crate) fn normalize_projected(
     });
     let mut out: Vec<(Arc<str>, Value)> = Vec::with_capacity(kept);
     for (k, v) in obj {
-        match names().get(k.as_str()) {
-            Some((_, Some(i))) => slots[*i] = Some(v).filter(|v| !v.is_null()),
+        match top_index(k) {
+            Some(i) => slots[i] = Some(v).filter(|v| !v.is_null()),
             _ if k == "_id" => api_id = Some(v).filter(|v| !v.is_null()),
             _ if projection.is_none_or(|p| p.others.iter().any(|o| o == k)) => {
                 out.push((key(k), Value::from_json(v)))
@@ -267,6 +287,7 @@ pub(crate) fn normalize_projected(
             _ => {}
         }
     }
+    let others = out.len();
     for (i, (_, shape)) in TOP.iter().enumerate() {
         if projection.is_some_and(|p| !p.wants_top(i)) {
             continue;
@@ -279,6 +300,9 @@ pub(crate) fn normalize_projected(
             Shape::Records(fields) => records(given, fields),
         };
         out.push((top_key(i), value));
+    }
+    if others == 0 {
+        return Value::map_sorted(out);
     }
     Value::map(out)
 }
@@ -339,6 +363,9 @@ fn record(
     }
     // Known fields come in key order; other attributes (rare) make building the map
     // sort.
+    if others.is_empty() {
+        return Value::map_sorted(out);
+    }
     out.append(&mut others);
     Value::map(out)
 }
@@ -406,7 +433,7 @@ fn to_scim_emails(b: &mut Budget, args: &[Value], pos: usize) -> R {
         let w = words();
         entries.push((w.kind.clone(), Value::Str(w.work.clone())));
         entries.push((w.value.clone(), email.clone()));
-        Some(Value::map(entries))
+        Some(Value::map_sorted(entries))
     })
 }
 
@@ -419,8 +446,9 @@ fn to_scim_addresses(b: &mut Budget, args: &[Value], pos: usize) -> R {
         // The shared key of an address field, by its position in ADDRESS_FIELDS.
         let field = |name: &str| {
             let i = ADDRESS_FIELDS.iter().position(|f| *f == name)?;
-            let value = map.get(name).filter(|v| !is_empty(v))?;
-            Some((w.address_fields.get(i)?.clone(), value.clone()))
+            let key = w.address_fields.get(i)?;
+            let value = map.get_shared(key).filter(|v| !is_empty(v))?;
+            Some((key.clone(), value.clone()))
         };
         // Entries in key order.
         let mut entries = Vec::with_capacity(7);
@@ -431,7 +459,7 @@ fn to_scim_addresses(b: &mut Budget, args: &[Value], pos: usize) -> R {
         entries.extend(field("region"));
         entries.extend(field("streetAddress"));
         entries.push(field("type").unwrap_or_else(|| (w.kind.clone(), Value::Str(w.work.clone()))));
-        Some(Value::map(entries))
+        Some(Value::map_sorted(entries))
     })
 }
 
@@ -456,14 +484,23 @@ fn to_scim_phone_numbers(b: &mut Budget, args: &[Value], pos: usize) -> R {
         pos,
         |phone, primary| {
             let map = phone.as_map()?;
-            let number = map.get("number").filter(|v| !is_empty(v))?.clone();
-            let kind = scim_phone_type(map.get("type").and_then(Value::as_str).unwrap_or(""));
             let w = words();
+            let number = w
+                .phone_fields
+                .get(1)
+                .and_then(|k| map.get_shared(k))
+                .filter(|v| !is_empty(v))?
+                .clone();
+            let kind = scim_phone_type(
+                map.get_shared(&w.kind)
+                    .and_then(Value::as_str)
+                    .unwrap_or(""),
+            );
             let mut entries = Vec::with_capacity(3);
             entries.extend(primary_entry(primary));
             entries.push((w.kind.clone(), Value::Str(kind)));
             entries.push((w.value.clone(), number));
-            Some(Value::map(entries))
+            Some(Value::map_sorted(entries))
         },
     )
 }

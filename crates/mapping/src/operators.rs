@@ -167,7 +167,7 @@ fn contains_element(needle: &Value, haystack: &Value, pos: usize) -> Result<bool
 /// `object.key` with a name known at compile time.
 pub(crate) fn fetch_field(object: &Value, key: &Arc<str>, pos: usize) -> Eval {
     match object {
-        Value::Map(m) => Ok(m.get(key).cloned().unwrap_or(Value::Nil)),
+        Value::Map(m) => Ok(m.get_shared(key).cloned().unwrap_or(Value::Nil)),
         other => fetch(other, &Value::Str(key.clone()), pos),
     }
 }

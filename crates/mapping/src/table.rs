@@ -349,7 +349,7 @@ fn compile_direct(text: &str) -> Result<Source, RowError> {
                 "{segment:?} in {text:?} is not an attribute name"
             )));
         }
-        steps.push(PathStep::Key(Arc::from(name)));
+        steps.push(PathStep::Key(jumpcloud::key(name)));
         while !rest.is_empty() {
             let (index, after) = rest
                 .split_once(']')
@@ -371,7 +371,7 @@ fn follow(value: &Value, steps: &[PathStep]) -> Value {
     let mut current = value;
     for step in steps {
         current = match (step, current) {
-            (PathStep::Key(k), Value::Map(m)) => match m.get(k) {
+            (PathStep::Key(k), Value::Map(m)) => match m.get_shared(k) {
                 Some(v) => v,
                 None => return Value::Nil,
             },

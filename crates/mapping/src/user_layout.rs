@@ -90,7 +90,7 @@ impl Node {
                     }
                 }
                 // Keys are in order, so building the map does not sort.
-                (!entries.is_empty()).then(|| Value::map(entries))
+                (!entries.is_empty()).then(|| Value::map_sorted(entries))
             }
         }
     }
@@ -164,6 +164,6 @@ impl UserLayout {
                 entries.push((key.clone(), v));
             }
         }
-        Value::map(entries)
+        Value::map_sorted(entries)
     }
 }

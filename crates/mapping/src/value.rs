@@ -76,6 +76,16 @@ impl Map {
             .map(|i| &self.entries[i].1)
     }
 
+    /// [`Map::get`] for a key that is usually the very string the map was built with
+    /// (the shared names of `jcUser`, interned when an expression is compiled): a scan
+    /// comparing pointers finds it without comparing text.
+    pub fn get_shared(&self, key: &Arc<str>) -> Option<&Value> {
+        match self.entries.iter().find(|(k, _)| Arc::ptr_eq(k, key)) {
+            Some((_, v)) => Some(v),
+            None => self.get(key),
+        }
+    }
+
     /// Entries in key order.
     pub fn iter(&self) -> impl Iterator<Item = (&Arc<str>, &Value)> {
         self.entries.iter().map(|(k, v)| (k, v))
@@ -125,6 +135,14 @@ impl Value {
             entries.sort_by(key_order);
             dedup_keeping_last(&mut entries);
         }
+        let depth = 1 + entries.iter().map(|(_, v)| v.depth()).max().unwrap_or(0);
+        Value::Map(Arc::new(Map { depth, entries }))
+    }
+
+    /// Builds a map from entries already in key order, with no repeated key (the
+    /// caller builds them so): nothing to check or sort.
+    pub(crate) fn map_sorted(entries: Vec<(Arc<str>, Value)>) -> Value {
+        debug_assert!(entries.is_sorted_by(|a, b| a.0.as_bytes() < b.0.as_bytes()));
         let depth = 1 + entries.iter().map(|(_, v)| v.depth()).max().unwrap_or(0);
         Value::Map(Arc::new(Map { depth, entries }))
     }
