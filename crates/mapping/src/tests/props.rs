@@ -169,3 +169,107 @@ proptest! {
         let _ = crate::dates::parse_duration(&value);
     }
 }
+
+/// Printing never nests deeper than the parser allows: for each construct that can be
+/// repeated, the deepest program the parser accepts prints as text it accepts again,
+/// with the same tree. (Printing every operator in parentheses failed here: the fuzzer
+/// found `ls+++…+__`.)
+#[test]
+fn printing_a_tree_at_the_nesting_limit_parses_again() {
+    type Build = fn(usize) -> String;
+    let cases: Vec<(&str, Build)> = vec![
+        ("sum", |n| format!("x{}", " + x".repeat(n))),
+        ("unary plus after plus", |n| {
+            format!("ls{}__", "+".repeat(n))
+        }),
+        ("minus", |n| format!("{}x", "-".repeat(n))),
+        ("not", |n| format!("{}x", "not ".repeat(n))),
+        ("power", |n| format!("x{}", " ** x".repeat(n))),
+        ("coalesce", |n| format!("x{}", " ?? x".repeat(n))),
+        ("not in", |n| format!("x{}", " not in x".repeat(n))),
+        ("comparisons", |n| format!("x{}", " < x".repeat(n))),
+        ("members", |n| format!("x{}", ".a".repeat(n))),
+        ("optional members", |n| format!("x{}", "?.a".repeat(n))),
+        ("calls", |n| {
+            format!("{}x{}", "upper(".repeat(n), ")".repeat(n))
+        }),
+        ("pipes", |n| format!("x{}", " | upper()".repeat(n))),
+        ("arrays", |n| format!("{}x{}", "[".repeat(n), "]".repeat(n))),
+        ("parentheses", |n| {
+            format!("{}x{}", "(".repeat(n), ")".repeat(n))
+        }),
+        ("indexes", |n| {
+            format!("{}0{}", "x[".repeat(n), "]".repeat(n))
+        }),
+        ("else if", |n| {
+            format!("{}{{ 0 }}", "if x { 1 } else ".repeat(n))
+        }),
+        ("ternaries", |n| format!("{}0", "x ? 1 : ".repeat(n))),
+        ("nested ternaries", |n| {
+            format!("{}1{}", "x ? ".repeat(n), " : 0".repeat(n))
+        }),
+        ("lets", |n| {
+            let names: String = (0..n).map(|i| format!("let v{i} = {i}; ")).collect();
+            format!("{names}x")
+        }),
+        ("sequences", |n| format!("x{}", "; x".repeat(n))),
+        ("filters", |n| {
+            format!("{}x{}", "filter(".repeat(n), ", # > 0)".repeat(n))
+        }),
+        ("mixed", |n| {
+            (0..n)
+                .map(|i| ["-x + ", "x * ", "not x and ", "x ?? ", "x.a[", "(x) - "][i % 6])
+                .collect::<String>()
+                + "x"
+                + &"]".repeat((0..n).filter(|i| i % 6 == 4).count())
+        }),
+    ];
+    for (name, build) in cases {
+        // The deepest repetition the parser accepts.
+        let mut deepest = None;
+        for n in 1..=400 {
+            match parse(&build(n)) {
+                Ok(_) => deepest = Some(n),
+                Err(e) if e.message.contains("nested too deeply") => break,
+                Err(e) => panic!("{name} at {n}: {e}"),
+            }
+        }
+        let deepest = deepest.unwrap_or_else(|| panic!("{name}: nothing parses"));
+        for n in deepest.saturating_sub(3).max(1)..=deepest {
+            let source = build(n);
+            let Ok(tree) = parse(&source) else {
+                panic!("{name} at {n} no longer parses");
+            };
+            let printed = tree.to_string();
+            match parse(&printed) {
+                Ok(again) => {
+                    assert!(tree.same_shape(&again), "{name} at {n}: {printed}");
+                    assert_eq!(again.to_string(), printed, "{name} at {n}");
+                }
+                Err(e) => panic!("{name} at {n} ({source}) printed as {printed}: {e}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn printing_puts_parentheses_only_where_needed() {
+    for (source, printed) in [
+        ("(a + b) * c - -d", "(a + b) * c - -d"),
+        ("not (a in b)", "a not in b"),
+        ("a < b < c", "a < b < c"),
+        ("(a < b) < c", "(a < b) < c"),
+        ("(a ?? b) + c", "(a ?? b) + c"),
+        ("-(a ** b)", "-a ** b"),
+        ("(-a) ** b", "(-a) ** b"),
+        ("2 ** 3 ** 2", "2 ** 3 ** 2"),
+        ("(2 ** 3) ** 2", "(2 ** 3) ** 2"),
+        ("upper(trim(x))", "trim(x) | upper()"),
+        ("a ? b : c ? d : e", "if a { b } else if c { d } else { e }"),
+        ("(a ? b : c) + 1", "(a ? b : c) + 1"),
+        ("x.a?.b['c']", "x.a?.b[\"c\"]"),
+    ] {
+        let tree = parse(source).unwrap_or_else(|e| panic!("{source}: {e}"));
+        assert_eq!(tree.to_string(), printed, "{source}");
+    }
+}
