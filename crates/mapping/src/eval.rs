@@ -5,12 +5,12 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::ast::UnaryOp;
+use crate::ast::{BinaryOp, UnaryOp};
 use crate::builtins::methods;
 use crate::compile::{Op, OpKind};
 use crate::error::Fault;
 use crate::operators;
-use crate::value::{Value, MAX_VALUE_DEPTH};
+use crate::value::{equal, Value, MAX_VALUE_DEPTH};
 
 /// How much one evaluation may do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,6 +53,18 @@ impl Budget {
             return Err(Fault::limit(pos, "memory budget exceeded"));
         }
         Ok(())
+    }
+
+    /// Counts `n` steps when they fit in the budget; false (nothing counted) when they
+    /// do not, and the caller then takes the step-by-step path that reports where.
+    pub fn try_steps(&mut self, n: u64) -> bool {
+        match self.steps.checked_add(n) {
+            Some(total) if total <= self.limits.max_steps => {
+                self.steps = total;
+                true
+            }
+            _ => false,
+        }
     }
 
     pub fn step(&mut self, pos: usize) -> Result<(), Fault> {
@@ -156,6 +168,21 @@ impl<'e> Machine<'e> {
                 Value::Nil => self.eval(r),
                 v => Ok(v),
             },
+            OpKind::Binary(b @ (BinaryOp::Eq | BinaryOp::Ne), l, r) => {
+                // `.type == 'work'`: compare in place when both sides are a variable, a
+                // constant or a field of one, counting the steps evaluating them would.
+                let (env, locals, frames) = (self.env, &self.locals, &self.frames);
+                if let (Some((lv, ls)), Some((rv, rs))) =
+                    (peek(env, locals, frames, l), peek(env, locals, frames, r))
+                {
+                    if self.budget.try_steps(ls + rs) {
+                        return Ok(Value::Bool(equal(lv, rv) == (*b == BinaryOp::Eq)));
+                    }
+                }
+                let lv = self.eval(l)?;
+                let rv = self.eval(r)?;
+                operators::binary(*b, lv, rv, op.pos, &mut self.budget)
+            }
             OpKind::Binary(b, l, r) => {
                 let lv = self.eval(l)?;
                 let rv = self.eval(r)?;
@@ -416,6 +443,40 @@ impl<'e> Machine<'e> {
             entries.insert(key, value);
         }
         check_depth(Value::map(entries), pos)
+    }
+}
+
+/// The value of a variable, constant, predicate element or a field of one of them,
+/// borrowed, and the number of evaluation steps evaluating it counts; None for any other
+/// operation (or a field of something that is not a map), which must be evaluated.
+fn peek<'a>(
+    env: &'a [Value],
+    locals: &'a [Value],
+    frames: &'a [Frame],
+    op: &'a Op,
+) -> Option<(&'a Value, u64)> {
+    static NIL: Value = Value::Nil;
+    let leaf = |op: &'a Op| -> Option<&'a Value> {
+        Some(match &op.kind {
+            OpKind::Const(v) => v,
+            OpKind::Env(slot) => env.get(*slot).unwrap_or(&NIL),
+            OpKind::Local(i) => locals.get(*i).unwrap_or(&NIL),
+            OpKind::Element => frames.last().map_or(&NIL, |f| &f.element),
+            _ => return None,
+        })
+    };
+    match &op.kind {
+        // `eval` then `eval_chain` each count a field; its object is borrowed uncounted.
+        OpKind::Field {
+            object,
+            key,
+            optional,
+        } => match leaf(object)? {
+            Value::Map(m) => Some((m.get_shared(key).unwrap_or(&NIL), 2)),
+            Value::Nil if *optional => Some((&NIL, 2)),
+            _ => None,
+        },
+        _ => leaf(op).map(|v| (v, 1)),
     }
 }
 
