@@ -35,6 +35,9 @@ const ATTRIBUTE_FIELDS: &[&str] = &["name", "value"];
 enum Shape {
     Id,
     Text,
+    /// Text that takes a few values across a directory (a department, a state): shared
+    /// between users rather than copied for each, see [`categorical`].
+    Category,
     Flag,
     Records(&'static [&'static str]),
 }
@@ -46,24 +49,24 @@ const TOP: &[(&str, Shape)] = &[
     ("addresses", Shape::Records(ADDRESS_FIELDS)),
     ("alternateEmail", Shape::Text),
     ("attributes", Shape::Records(ATTRIBUTE_FIELDS)),
-    ("company", Shape::Text),
-    ("costCenter", Shape::Text),
+    ("company", Shape::Category),
+    ("costCenter", Shape::Category),
     ("created", Shape::Text),
-    ("department", Shape::Text),
+    ("department", Shape::Category),
     ("description", Shape::Text),
     ("displayname", Shape::Text),
     ("email", Shape::Text),
     ("employeeIdentifier", Shape::Text),
-    ("employeeType", Shape::Text),
+    ("employeeType", Shape::Category),
     ("firstname", Shape::Text),
     ("id", Shape::Id),
-    ("jobTitle", Shape::Text),
+    ("jobTitle", Shape::Category),
     ("lastname", Shape::Text),
-    ("location", Shape::Text),
+    ("location", Shape::Category),
     ("manager", Shape::Text),
     ("middlename", Shape::Text),
     ("phoneNumbers", Shape::Records(PHONE_FIELDS)),
-    ("state", Shape::Text),
+    ("state", Shape::Category),
     ("suspended", Shape::Flag),
     ("username", Shape::Text),
 ];
@@ -211,6 +214,48 @@ pub(crate) fn core_schema() -> Value {
     Value::Str(words().core_schema.clone())
 }
 
+/// A categorical attribute's value. Such values repeat from user to user, so short
+/// ones are kept in a small per-thread table and shared: mapping a user then copies
+/// (and later frees) only the strings that are its own — names, e-mail, ids. The table
+/// is direct-mapped and bounded (256 strings of at most 32 bytes per thread): a value
+/// not in it costs one lookup more than copying it.
+fn categorical(v: &serde_json::Value) -> Value {
+    const SLOTS: usize = 256;
+    const LONGEST: usize = 32;
+    thread_local! {
+        static SHARED: std::cell::RefCell<Vec<Option<Arc<str>>>> =
+            std::cell::RefCell::new(vec![None; SLOTS]);
+    }
+    let Some(text) = v.as_str() else {
+        return Value::from_json(v);
+    };
+    if text.is_empty() {
+        return empty_string();
+    }
+    if text.len() > LONGEST {
+        return Value::str(text);
+    }
+    // FNV-1a.
+    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    let slot = (hash as usize) % SLOTS;
+    SHARED.with(|shared| {
+        let Ok(mut shared) = shared.try_borrow_mut() else {
+            return Value::str(text);
+        };
+        match shared.get_mut(slot) {
+            Some(Some(s)) if **s == *text => Value::Str(s.clone()),
+            Some(entry) => {
+                let s: Arc<str> = Arc::from(text);
+                *entry = Some(s.clone());
+                Value::Str(s)
+            }
+            None => Value::str(text),
+        }
+    })
+}
+
 fn empty_string() -> Value {
     static EMPTY: OnceLock<Arc<str>> = OnceLock::new();
     Value::Str(EMPTY.get_or_init(|| Arc::from("")).clone())
@@ -296,6 +341,7 @@ pub(crate) fn normalize_projected(
         let value = match shape {
             Shape::Id => api_id.or(given).map_or_else(empty_string, Value::from_json),
             Shape::Text => given.map_or_else(empty_string, Value::from_json),
+            Shape::Category => given.map_or_else(empty_string, categorical),
             Shape::Flag => given.map_or(Value::Bool(false), Value::from_json),
             Shape::Records(fields) => records(given, fields),
         };
@@ -308,14 +354,16 @@ pub(crate) fn normalize_projected(
 }
 
 /// The shared keys of one of the record field lists, and their order.
-fn record_keys(fields: &[&str]) -> (&'static [Arc<str>], &'static [usize]) {
+/// Bit i of the mask: `fields[i]` is categorical (every part of an address, which is
+/// mostly an office's; a phone's type; a custom attribute's name).
+fn record_keys(fields: &[&str]) -> (&'static [Arc<str>], &'static [usize], u32) {
     let w = words();
     if std::ptr::eq(fields, ADDRESS_FIELDS) {
-        (&w.address_fields, &w.address_order)
+        (&w.address_fields, &w.address_order, u32::MAX)
     } else if std::ptr::eq(fields, PHONE_FIELDS) {
-        (&w.phone_fields, &w.phone_order)
+        (&w.phone_fields, &w.phone_order, 1)
     } else {
-        (&w.attribute_fields, &w.attribute_order)
+        (&w.attribute_fields, &w.attribute_order, 1)
     }
 }
 
@@ -328,11 +376,11 @@ fn records(v: Option<&serde_json::Value>, fields: &[&str]) -> Value {
     let Some(items) = v.and_then(serde_json::Value::as_array) else {
         return EMPTY.get_or_init(|| Value::array(Vec::new())).clone();
     };
-    let (keys, order) = record_keys(fields);
+    let (keys, order, categories) = record_keys(fields);
     let normalized = items
         .iter()
         .map(|item| match item.as_object() {
-            Some(obj) => record(obj, fields, keys, order),
+            Some(obj) => record(obj, fields, keys, order, categories),
             None => Value::from_json(item),
         })
         .collect();
@@ -344,6 +392,7 @@ fn record(
     fields: &[&str],
     keys: &[Arc<str>],
     order: &[usize],
+    categories: u32,
 ) -> Value {
     // The known fields by their index in `fields`; any other attribute kept as it is.
     let mut known: [Option<Value>; MAX_RECORD_FIELDS] = Default::default();
@@ -351,7 +400,13 @@ fn record(
     for (k, v) in obj {
         match fields.iter().position(|f| *f == k) {
             Some(_) if v.is_null() => {}
-            Some(i) if i < MAX_RECORD_FIELDS => known[i] = Some(Value::from_json(v)),
+            Some(i) if i < MAX_RECORD_FIELDS => {
+                known[i] = Some(if categories & (1 << i) != 0 {
+                    categorical(v)
+                } else {
+                    Value::from_json(v)
+                })
+            }
             _ => others.push((key(k), Value::from_json(v))),
         }
     }
@@ -519,6 +574,30 @@ mod tests {
             TOP.len() <= 32,
             "the projection keeps one bit per attribute"
         );
+    }
+
+    #[test]
+    fn categorical_attributes_read_the_same_whether_shared_or_not() {
+        let long = "a department whose name is longer than thirty-two bytes";
+        for _ in 0..2 {
+            for (department, expected) in [
+                (serde_json::json!("Sales"), r#""Sales""#),
+                (serde_json::json!(long), &*format!("{long:?}")),
+                (serde_json::json!(""), r#""""#),
+                (serde_json::json!(7), "7"),
+                (serde_json::json!(null), r#""""#),
+            ] {
+                let user = serde_json::json!({"department": department, "addresses": [{"locality": "Paris", "country": 1}]});
+                let v = normalize_projected(&user, None);
+                let json = crate::gojson::to_json(v.get("department")).unwrap_or_default();
+                assert_eq!(json, expected);
+                let address = crate::gojson::to_json(v.get("addresses")).unwrap_or_default();
+                assert!(
+                    address.contains(r#""country":1,"extendedAddress":"","locality":"Paris""#),
+                    "{address}"
+                );
+            }
+        }
     }
 
     #[test]
