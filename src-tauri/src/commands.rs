@@ -8,6 +8,10 @@ use keybridge::app::directory_views::{
 };
 use keybridge::app::events::{EventFilter, EventView, HourCount};
 use keybridge::app::mapping::{MappingPreview, MappingRowView, MappingTableView};
+use keybridge::app::sso::{
+    HandoverLink, SmtpInput, SsoCheckRequest, SsoCheckResult, SsoPolicyInput, SsoPolicyView,
+    SsoSettingsInput, SsoSettingsView, SsoStatusView, UnlockStatusView,
+};
 use keybridge::app::tokens::{NewToken, TokenInfo};
 use keybridge::app::{
     App, AppSettings, BridgeStatus, Problem, ProblemKind, RowProblem, SecretsStatus,
@@ -259,6 +263,92 @@ pub async fn restore_default_mapping(app: State<'_, App>) -> Answer<MappingTable
     Ok(app.restore_default_mapping().await?)
 }
 
+#[tauri::command]
+#[specta::specta]
+pub async fn sso_settings(app: State<'_, App>) -> Answer<SsoSettingsView> {
+    Ok(app.sso_settings().await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn save_sso_settings(
+    app: State<'_, App>,
+    input: SsoSettingsInput,
+) -> Answer<SsoSettingsView> {
+    Ok(app.save_sso_settings(input).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn save_smtp_settings(app: State<'_, App>, input: SmtpInput) -> Answer<SsoSettingsView> {
+    Ok(app.save_smtp_settings(input).await?)
+}
+
+/// The setup check; with `signIn`, "test connection" opens the system browser (the
+/// opener plugin) on the identity provider's sign-in page.
+#[tauri::command]
+#[specta::specta]
+pub async fn sso_check<R: Runtime>(
+    handle: AppHandle<R>,
+    app: State<'_, App>,
+    request: SsoCheckRequest,
+) -> Answer<SsoCheckResult> {
+    let core = app.inner().clone();
+    let open: keybridge::sso::check::OpenUrl = std::sync::Arc::new(move |url: &url::Url| {
+        if let Err(e) = crate::open_in_browser(&handle, url.as_str()) {
+            // The URL carries the client ID: it is not logged.
+            tracing::warn!(error = %e, "could not open the system browser for the test sign-in");
+            core.cancel_sso_check();
+        }
+    });
+    Ok(app.sso_check(request, open).await?)
+}
+
+/// Stops a test connection that waits for the browser.
+#[tauri::command]
+#[specta::specta]
+pub async fn cancel_sso_check(app: State<'_, App>) -> Answer<bool> {
+    Ok(app.cancel_sso_check())
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn sso_policy(app: State<'_, App>) -> Answer<SsoPolicyView> {
+    Ok(app.sso_policy().await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn save_sso_policy(app: State<'_, App>, input: SsoPolicyInput) -> Answer<SsoPolicyView> {
+    Ok(app.save_sso_policy(input).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn sso_status(app: State<'_, App>) -> Answer<SsoStatusView> {
+    Ok(app.sso_status().await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn person_unlock(app: State<'_, App>, id: String) -> Answer<UnlockStatusView> {
+    Ok(app.person_unlock(&id).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn recover_person(app: State<'_, App>, id: String) -> Answer<UnlockStatusView> {
+    Ok(app.recover_person(&id).await?)
+}
+
+/// A fresh invitation or switch link to hand over (mail is not configured, or the
+/// person asks again).
+#[tauri::command]
+#[specta::specta]
+pub async fn handover_link(app: State<'_, App>, id: String) -> Answer<HandoverLink> {
+    Ok(app.handover_link(&id).await?)
+}
+
 /// Checks the release feed now; a newer release is downloaded, verified and installed
 /// when Keybridge quits.
 #[tauri::command]
@@ -300,6 +390,17 @@ macro_rules! builder_for {
             sample_jc_user,
             save_mapping,
             restore_default_mapping,
+            sso_settings,
+            save_sso_settings,
+            save_smtp_settings,
+            sso_check::<$rt>,
+            cancel_sso_check,
+            sso_policy,
+            save_sso_policy,
+            sso_status,
+            person_unlock,
+            recover_person,
+            handover_link,
             check_for_update::<$rt>,
         ])
     };

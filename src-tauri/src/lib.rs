@@ -53,6 +53,22 @@ pub fn set_start_at_login<R: Runtime>(handle: &AppHandle<R>, on: bool) -> Result
     })
 }
 
+/// Opens `url` in the system browser through the opener plugin (absent under the mock
+/// runtime, where nothing is opened).
+pub fn open_in_browser<R: Runtime>(handle: &AppHandle<R>, url: &str) -> Result<(), String> {
+    use tauri_plugin_opener::OpenerExt;
+    if handle
+        .try_state::<tauri_plugin_opener::Opener<R>>()
+        .is_none()
+    {
+        return Ok(());
+    }
+    handle
+        .opener()
+        .open_url(url, None::<&str>)
+        .map_err(|e| e.to_string())
+}
+
 /// Writes the TypeScript bindings of every command (`ui/src/bindings.ts`).
 pub fn export_bindings(path: &std::path::Path) -> Result<(), String> {
     commands::specta_builder()
@@ -133,6 +149,7 @@ pub fn run() -> ExitCode {
             Some(vec![MINIMIZED_ARG]),
         ))
         .plugin(tauri_plugin_clipboard_manager::init())
+        .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_updater::Builder::new().build())
         .manage(app)
         .manage(updates::PendingUpdate::default())

@@ -94,8 +94,16 @@ fn hint_for(e: &ServeError) -> &'static str {
     }
 }
 
+/// How often a serving bridge mails due invitations and signs out people who missed
+/// their SSO deadline.
+const BACKGROUND_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+const BACKGROUND_DRAIN: std::time::Duration = std::time::Duration::from_secs(5);
+
 struct Live {
     bridge: RunningBridge,
+    /// Invitation mail and SSO deadlines, while the bridge serves.
+    background: (watch::Sender<bool>, tokio::task::JoinHandle<()>),
     since: Instant,
     started_at: String,
 }
@@ -141,12 +149,14 @@ impl BridgeController {
         self.status.subscribe()
     }
 
-    /// Starts serving `directory` as `config` says. Starting a running bridge changes
-    /// nothing and answers its status.
+    /// Starts serving `directory` as `config` says, with `sso` answering the join pages
+    /// and running its background duties (invitation mail, SSO deadlines) while the
+    /// bridge serves. Starting a running bridge changes nothing and answers its status.
     pub async fn start(
         &self,
         config: BridgeConfig,
         directory: Directory,
+        sso: crate::sso::Sso,
     ) -> Result<BridgeStatus, ControllerError> {
         let mut live = self.live.lock().await;
         if live.is_some() {
@@ -154,8 +164,10 @@ impl BridgeController {
         }
         self.status
             .send_replace(BridgeStatus::with_state(BridgeState::Starting));
-        match bridge::serve(config, directory).await {
+        match bridge::serve_with(config, directory, sso.clone()).await {
             Ok(bridge) => {
+                let (stop_background, stopped) = watch::channel(false);
+                let background = tokio::spawn(sso.run_background(BACKGROUND_EVERY, stopped));
                 let started_at = crate::store::now_timestamp();
                 let status = BridgeStatus {
                     state: BridgeState::Running,
@@ -167,6 +179,7 @@ impl BridgeController {
                 };
                 *live = Some(Live {
                     bridge,
+                    background: (stop_background, background),
                     since: Instant::now(),
                     started_at,
                 });
@@ -199,6 +212,16 @@ impl BridgeController {
         stopping.base_url = current.bridge.base_url.clone().into();
         stopping.started_at = Some(current.started_at.clone());
         self.status.send_replace(stopping);
+        let (stop_background, mut background) = current.background;
+        let _ = stop_background.send(true);
+        // A round in progress (an SMTP relay that is slow to answer) may finish for a
+        // few seconds; then it is dropped and its invitation is retried at the next start.
+        if tokio::time::timeout(BACKGROUND_DRAIN, &mut background)
+            .await
+            .is_err()
+        {
+            background.abort();
+        }
         current.bridge.shutdown().await;
         self.status.send_replace(BridgeStatus::stopped());
         tracing::info!("bridge stopped");

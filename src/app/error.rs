@@ -6,6 +6,7 @@ use serde::Serialize;
 use crate::directory::DirectoryError;
 use crate::mappings::MappingsError;
 use crate::secrets::SecretsError;
+use crate::sso::SsoError;
 use crate::store::StoreError;
 use crate::tokens::TokenError;
 
@@ -63,11 +64,24 @@ pub enum AppError {
     Mapping(#[from] MappingsError),
     #[error("{0}")]
     Store(#[from] StoreError),
+    #[error("{}", sso_message(.0))]
+    Sso(#[from] SsoError),
     #[error("cannot write {path}: {source}; choose a folder you can write to")]
     Io {
         path: String,
         source: std::io::Error,
     },
+}
+
+/// The core's SSO messages name CLI flags in places; the app says what to do in the app.
+fn sso_message(e: &SsoError) -> String {
+    match e {
+        SsoError::NotConfigured => "single sign-on is not configured yet: enter the client ID under Single sign-on and save".into(),
+        SsoError::NoSecretStore => "no secret store is available to keep the client ID or the SMTP password; choose the OS keychain or the owner-only file under Secrets in Settings".into(),
+        SsoError::PublicUrlUnknown => "the bridge's public address is not known: start the bridge, or enter its public URL (https://HOST[:PORT], as people's browsers reach it) under Single sign-on".into(),
+        SsoError::Secrets(s) => format!("{s}. The client ID and the SMTP password are kept in the secret store; check it under Secrets in Settings"),
+        other => other.to_string(),
+    }
 }
 
 fn list_fields(fields: &[FieldProblem]) -> String {
@@ -132,6 +146,12 @@ impl From<&AppError> for Problem {
                 ProblemKind::NotFound
             }
             AppError::Directory(DirectoryError::Rejected(_)) => ProblemKind::Invalid,
+            AppError::Sso(e) => match e {
+                SsoError::UnknownPerson(_) | SsoError::UnknownGroup(_) => ProblemKind::NotFound,
+                SsoError::Secrets(_) | SsoError::NoSecretStore => ProblemKind::Secrets,
+                SsoError::Store(_) => ProblemKind::Internal,
+                _ => ProblemKind::Invalid,
+            },
             AppError::Directory(_)
             | AppError::Mapping(_)
             | AppError::Store(_)
@@ -141,7 +161,9 @@ impl From<&AppError> for Problem {
             // SCIM's own detail is written for the admin; the Display of a store failure
             // is not, so add what to do.
             AppError::Directory(DirectoryError::Rejected(r)) => r.detail.clone(),
-            AppError::Directory(DirectoryError::Store(s)) | AppError::Store(s) => format!(
+            AppError::Directory(DirectoryError::Store(s))
+            | AppError::Store(s)
+            | AppError::Sso(SsoError::Store(s)) => format!(
                 "{s}. Keybridge's database could not complete this; check the disk and the log, then try again"
             ),
             other => other.to_string(),

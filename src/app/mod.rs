@@ -12,6 +12,7 @@ mod error;
 pub mod events;
 pub mod mapping;
 pub mod settings;
+pub mod sso;
 pub mod tokens;
 
 use std::path::{Path, PathBuf};
@@ -53,6 +54,10 @@ pub struct App {
     directory: Directory,
     controller: BridgeController,
     secrets: Arc<RwLock<Secrets>>,
+    /// The days of the unlock policy (grace periods, deadlines) come from this clock.
+    clock: crate::sso::SharedClock,
+    /// Cancels the "test connection" sign-in that is waiting for the browser.
+    sign_in_cancel: Arc<std::sync::Mutex<Option<tokio::sync::oneshot::Sender<()>>>>,
 }
 
 impl App {
@@ -70,7 +75,15 @@ impl App {
             directory,
             controller: BridgeController::new(),
             secrets: Arc::new(RwLock::new(secrets)),
+            clock: Arc::new(crate::sso::SystemClock),
+            sign_in_cancel: Arc::default(),
         })
+    }
+
+    /// The same installation with the unlock policy's days counted by `clock` (tests
+    /// move it instead of waiting days).
+    pub fn with_clock(self, clock: crate::sso::SharedClock) -> App {
+        App { clock, ..self }
     }
 
     /// The platform's data directory for Keybridge (`~/.local/share/Keybridge` on Linux).
@@ -141,7 +154,7 @@ impl App {
         }
         let status = self
             .controller
-            .start(config, self.directory.clone())
+            .start(config, self.directory.clone(), self.sso()?)
             .await?;
         if !s.was_running {
             s.was_running = true;

@@ -70,7 +70,7 @@ impl Sso {
         self.client_id().is_ok()
     }
 
-    pub(super) fn client_id(&self) -> Result<Secret, SsoError> {
+    pub(crate) fn client_id(&self) -> Result<Secret, SsoError> {
         self.secrets()?
             .get(CLIENT_ID_SECRET)?
             .ok_or(SsoError::NotConfigured)

@@ -114,6 +114,14 @@ impl Sso {
             .await
     }
 
+    /// Whether an SMTP password is kept in the secret store.
+    pub fn has_smtp_password(&self) -> bool {
+        matches!(
+            self.secrets.as_deref().map(|s| s.get(PASSWORD_SECRET)),
+            Some(Ok(Some(_)))
+        )
+    }
+
     /// The SMTP settings, if any.
     pub async fn smtp_settings(&self) -> Result<Option<SmtpSettings>, SsoError> {
         self.store

@@ -182,3 +182,148 @@ test("Settings: a bad port is explained under the field, a good save asks to res
   await page.getByText("Keybridge is up to date.").waitFor();
   assert.deepEqual(ui.errors, []);
 });
+
+test("Single sign-on: the client ID is kept and never shown, redirect URIs copy, the setup check and Test connection report each step", async () => {
+  const { page } = ui;
+  await ui.open("sso");
+  await page.getByTestId("client-id-state").filter({ hasText: "No client ID is stored yet" }).waitFor();
+  assert.equal(await page.getByTestId("redirect-0").textContent(), "https://scim.example.com:8443/sso/oidc/redirect/");
+  assert.equal(await page.getByTestId("redirect-1").textContent(), "http://127.0.0.1/keybridge/oidc/callback");
+  await page.getByRole("button", { name: "Copy The bridge (people joining and switching)" }).click();
+  assert.deepEqual((await lastCall("copy_text")).args, { text: "https://scim.example.com:8443/sso/oidc/redirect/" });
+
+  // Problems appear under their fields.
+  await page.getByLabel("Well-known URL").fill("http://idp");
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+  await page.getByText("enter an https URL ending in /.well-known/openid-configuration").waitFor();
+  await page.getByText("enter the client ID JumpCloud shows").waitFor();
+  assert.equal(await page.getByLabel("Client ID").getAttribute("aria-invalid"), "true");
+
+  await page.getByRole("button", { name: "Use JumpCloud's" }).click();
+  assert.equal(await page.getByLabel("Well-known URL").inputValue(), "https://oauth.id.jumpcloud.com/.well-known/openid-configuration");
+  await page.getByLabel("Client ID").fill("jc-client-42");
+  assert.equal(await page.getByLabel("Client ID").getAttribute("type"), "password", "the client ID is masked");
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+  await page.getByTestId("client-id-state").filter({ hasText: "kept in the secret store" }).waitFor();
+  assert.equal(await page.getByLabel("Client ID").inputValue(), "", "the stored client ID is not sent back");
+  assert.equal((await lastCall("save_sso_settings")).args.input.clientId, "jc-client-42");
+
+  await page.getByRole("button", { name: "Check discovery" }).click();
+  await page.getByTestId("check-verdict").filter({ hasText: "Every discovery check passed" }).waitFor();
+  assert.equal(await page.getByTestId("check-steps").getByRole("listitem").count(), 6);
+  assert.equal((await lastCall("sso_check")).args.request.signIn, false);
+
+  // Test connection waits for the browser with progress, and can be cancelled.
+  await page.getByRole("button", { name: "Test connection" }).click();
+  await page.getByTestId("sign-in-wait").filter({ hasText: "of 3:00" }).waitFor();
+  assert.equal(await page.getByRole("button", { name: "Check discovery" }).isDisabled(), true);
+  await page.getByRole("button", { name: "Cancel" }).click();
+  await page.getByText("The test sign-in was cancelled.").waitFor();
+  await page.getByRole("button", { name: "Test connection" }).click();
+  await page.getByTestId("sign-in-wait").waitFor();
+  assert.equal((await lastCall("sso_check")).args.request.signIn, true);
+  await page.evaluate(() => window.__kbFinishSignIn());
+  await page.getByTestId("check-verdict").filter({ hasText: "signed in as admin@example.com" }).waitFor();
+  await page.getByText("ID token verified").waitFor();
+
+  // A failed step says what to fix.
+  await page.getByLabel("Well-known URL").fill("https://idp.example.com/.well-known/openid-configuration");
+  await page.getByRole("button", { name: "Check discovery" }).click();
+  await page.getByTestId("check-verdict").filter({ hasText: "A check failed" }).waitFor();
+  await page.getByTestId("check-steps").getByText("issuer mismatch").waitFor();
+  await page.getByTestId("check-steps").getByText("failed:").waitFor();
+
+  // Invitation mail.
+  await page.getByLabel("Port", { exact: true }).fill("0");
+  await page.getByRole("button", { name: "Save mail settings" }).click();
+  await page.getByText("enter the relay's host name").waitFor();
+  await page.getByText("enter a port from 1 to 65535").waitFor();
+  await page.getByLabel("Relay").fill("smtp.example.com");
+  await page.getByLabel("Port", { exact: true }).fill("465");
+  await page.getByLabel(/TLS \(usually port 465\)/).check();
+  await page.getByLabel("User name").fill("it@example.com");
+  await page.getByLabel("Password").fill("hunter2");
+  await page.getByLabel("Sender").fill("Keybridge <it@example.com>");
+  await page.getByRole("button", { name: "Save mail settings" }).click();
+  await page.getByText("Invitations are mailed when people are provisioned").waitFor();
+  assert.equal(await page.getByLabel("Password").inputValue(), "", "the stored password is not sent back");
+  const smtp = (await lastCall("save_smtp_settings")).args.input;
+  assert.deepEqual({ relay: smtp.relay, port: smtp.port, security: smtp.security }, { relay: "smtp.example.com", port: 465, security: "tls" });
+  assert.deepEqual(ui.errors, []);
+});
+
+test("Single sign-on: the policy editor selects groups with grace periods and shows errors under the field", async () => {
+  const { page } = ui;
+  await ui.open("sso");
+  await page.getByRole("tab", { name: "Unlock policy" }).click();
+  await page.getByText("Owners never unlock with SSO; guests only under Everyone.").waitFor();
+  await page.getByText("Editing it moves the deadline relative to that original date").waitFor();
+  await page.getByLabel("Selected groups (recommended)").check();
+  await page.getByRole("button", { name: "Save policy" }).click();
+  await page.getByText("select at least one group, or choose No one").waitFor();
+
+  const owners = page.getByLabel("Add group").locator("option", { hasText: "Owners" });
+  assert.equal(await owners.isDisabled(), true, "Owners cannot be selected");
+  await page.getByLabel("Add group").selectOption({ label: "Engineering (2)" });
+  await page.getByRole("button", { name: "Add", exact: true }).click();
+  const grace = page.getByLabel("Grace period for Engineering (days)");
+  assert.equal(await grace.inputValue(), "5", "the default grace period");
+  await page.getByText("starts when saved").waitFor();
+  await grace.fill("0");
+  await page.getByRole("button", { name: "Save policy" }).click();
+  await page.getByText("enter 1 to 30 days").waitFor();
+  assert.equal(await grace.getAttribute("aria-invalid"), "true");
+  await grace.fill("10");
+  await page.getByRole("button", { name: "Save policy" }).click();
+  await page.getByText("starts when saved").waitFor({ state: "detached" });
+  assert.equal(await grace.getAttribute("aria-invalid"), "false");
+  assert.deepEqual((await lastCall("save_sso_policy")).args.input, { mode: "selected_groups", groups: [{ id: "g3", graceDays: 10 }], everyoneGraceDays: null });
+
+  await page.getByLabel("Everyone except guests").check();
+  await page.getByLabel("Grace period for everyone (days)").fill("45");
+  await page.getByRole("button", { name: "Save policy" }).click();
+  await page.getByText("enter 1 to 30 days").waitFor();
+  await page.getByLabel("Grace period for everyone (days)").fill("7");
+  await page.getByRole("button", { name: "Save policy" }).click();
+  await page.getByText("enter 1 to 30 days").waitFor({ state: "detached" });
+  const saved = (await lastCall("save_sso_policy")).args.input;
+  assert.equal(saved.mode, "everyone_except_guests");
+  assert.equal(saved.everyoneGraceDays, 7);
+  assert.deepEqual(ui.errors, []);
+});
+
+test("Single sign-on: people's unlock status, recover a person, show and copy an invitation link, and the People detail", async () => {
+  const { page } = ui;
+  await ui.open("sso");
+  await page.getByRole("tab", { name: /People's status/ }).click();
+  const table = page.getByTestId("unlock-table");
+  await table.waitFor();
+  await page.getByText("Invitation mail is not set up").waitFor();
+  const dee = table.getByRole("row").filter({ hasText: "dee@example.com" });
+  await dee.getByText("Needs recovery").waitFor();
+  await dee.getByText("did not switch by the deadline").waitFor();
+  await dee.getByRole("button", { name: "Recover dee@example.com" }).click();
+  await dee.getByText("Switch pending").waitFor();
+  await dee.getByRole("button", { name: "Show switch link for dee@example.com" }).waitFor();
+  assert.deepEqual((await lastCall("recover_person")).args, { id: "p4" });
+
+  const bob = table.getByRole("row").filter({ hasText: "bob@example.com" });
+  await bob.getByText("Joins with SSO").waitFor();
+  await bob.getByRole("button", { name: "Show invitation link for bob@example.com" }).click();
+  const link = page.getByTestId("link-p2");
+  await link.getByText("/join/test-link-1").waitFor();
+  await link.getByRole("button", { name: "Copy invitation link for bob@example.com" }).click();
+  assert.deepEqual((await lastCall("copy_text")).args, { text: "https://scim.example.com:8443/join/test-link-1" });
+  const ada = table.getByRole("row").filter({ hasText: "ada@example.com" });
+  await ada.getByText("Owners never unlock with SSO").waitFor();
+  assert.equal(await ada.getByRole("button").count(), 0, "nothing to do for an owner");
+
+  await page.getByRole("link", { name: "People" }).click();
+  await page.getByRole("button", { name: "Bob Émile" }).click();
+  const unlock = page.getByTestId("person-unlock");
+  await unlock.getByText("Invited: joins by signing in with the identity provider").waitFor();
+  await unlock.getByText("5 days, from Engineering").waitFor();
+  await page.getByRole("button", { name: "Show invitation link for bob@example.com" }).click();
+  await page.getByTestId("link-p2").getByText("/join/test-link-2").waitFor();
+  assert.deepEqual(ui.errors, []);
+});
