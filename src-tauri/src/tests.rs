@@ -222,6 +222,84 @@ fn commands_answer_over_ipc_with_typed_values_and_typed_problems() {
     );
 }
 
+#[test]
+fn sso_commands_answer_over_ipc_and_never_send_the_client_id_back() {
+    let (_dir, app) = core_app();
+    let shell = mock_shell(app, "unused");
+    let webview = WebviewWindowBuilder::new(&shell, "main", Default::default())
+        .build()
+        .expect("webview");
+    let view = invoke(&webview, "sso_settings", json!({})).expect("settings");
+    assert_eq!(view["clientIdStored"], false);
+    assert_eq!(
+        view["redirectUris"][1]["uri"],
+        "http://127.0.0.1/keybridge/oidc/callback"
+    );
+
+    let refused = invoke(
+        &webview,
+        "save_sso_settings",
+        json!({ "input": { "wellKnownUrl": "http://idp.example.com/x", "clientId": null, "publicUrl": null } }),
+    )
+    .expect_err("refused");
+    assert_eq!(refused["kind"], "invalid_settings");
+    assert_eq!(refused["fields"][0]["field"], "wellKnownUrl");
+    assert_eq!(refused["fields"][1]["field"], "clientId");
+
+    let saved = invoke(
+        &webview,
+        "save_sso_settings",
+        json!({ "input": { "wellKnownUrl": "https://oauth.id.jumpcloud.com/.well-known/openid-configuration", "clientId": "jc-ipc-client", "publicUrl": "https://scim.example.com" } }),
+    )
+    .expect("saved");
+    assert_eq!(saved["clientIdStored"], true);
+    assert!(!saved.to_string().contains("jc-ipc-client"));
+    assert_eq!(
+        saved["redirectUris"][0]["uri"],
+        "https://scim.example.com/sso/oidc/redirect/"
+    );
+
+    // A discovery check against a port nothing listens on: a step that says what to fix.
+    let port = free_port();
+    let check = invoke(
+        &webview,
+        "sso_check",
+        json!({ "request": { "wellKnownUrl": format!("http://127.0.0.1:{port}/.well-known/openid-configuration"), "clientId": null, "signIn": false } }),
+    )
+    .expect("check");
+    assert_eq!(check["passed"], false);
+    assert_eq!(check["steps"][0]["ok"], false);
+    assert_eq!(
+        invoke(&webview, "cancel_sso_check", json!({})).expect("cancel"),
+        json!(false)
+    );
+
+    let groups = invoke(&webview, "sso_policy", json!({})).expect("policy");
+    assert_eq!(groups["mode"], "no_one");
+    let owners = groups["choices"]
+        .as_array()
+        .and_then(|c| c.iter().find(|g| !g["notSelectable"].is_null()))
+        .expect("owners listed")["id"]
+        .clone();
+    let refused = invoke(
+        &webview,
+        "save_sso_policy",
+        json!({ "input": { "mode": "selected_groups", "groups": [{ "id": owners, "graceDays": 5 }], "everyoneGraceDays": null } }),
+    )
+    .expect_err("owners");
+    assert_eq!(
+        refused["fields"][0]["field"],
+        format!("grace.{}", owners.as_str().unwrap_or_default())
+    );
+
+    let status = invoke(&webview, "sso_status", json!({})).expect("status");
+    assert_eq!(status["people"], json!([]));
+    assert_eq!(status["mailConfigured"], false);
+    let missing =
+        invoke(&webview, "recover_person", json!({ "id": "nobody" })).expect_err("nobody");
+    assert_eq!(missing["kind"], "not_found");
+}
+
 /// `ui/src/bindings.ts` is what the commands export now. Regenerate with
 /// `KEYBRIDGE_WRITE_BINDINGS=1 cargo test -p keybridge-desktop bindings`.
 #[test]

@@ -7,7 +7,7 @@ use serde_json::json;
 use time::{Duration, OffsetDateTime};
 
 use super::*;
-use crate::app::{AppSettings, ProblemKind, SecretsChoice, TlsChoice};
+use crate::app::{AppSettings, Problem, ProblemKind, SecretsChoice, TlsChoice};
 use crate::directory::Actor;
 use crate::sso::ManualClock;
 
@@ -101,13 +101,20 @@ async fn the_client_id_goes_to_the_secret_store_and_the_redirect_uris_are_shown(
         "https://bridge.example.com/sso/oidc/redirect/"
     );
     let shown = serde_json::to_string(&saved).expect("json");
-    assert!(!shown.contains(CLIENT_ID), "the client ID is never sent back");
+    assert!(
+        !shown.contains(CLIENT_ID),
+        "the client ID is never sent back"
+    );
     assert!(
         !contains(&database_bytes(dir.path()), CLIENT_ID),
         "the client ID is not in SQLite"
     );
     let kept = app.sso().expect("sso").client_id().expect("kept");
-    assert_eq!(kept.expose(), CLIENT_ID, "trimmed and kept in the secret store");
+    assert_eq!(
+        kept.expose(),
+        CLIENT_ID,
+        "trimmed and kept in the secret store"
+    );
     assert!(
         !format!(
             "{:?}",
@@ -339,8 +346,7 @@ async fn test_connection_opens_a_pkce_sign_in_with_a_loopback_redirect_and_can_b
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     };
-    let query: std::collections::HashMap<String, String> =
-        url.query_pairs().into_owned().collect();
+    let query: std::collections::HashMap<String, String> = url.query_pairs().into_owned().collect();
     assert_eq!(query["code_challenge_method"], "S256");
     assert_eq!(query["client_id"], CLIENT_ID);
     assert!(query.contains_key("state") && query.contains_key("nonce"));
@@ -411,8 +417,8 @@ fn selected(mode: PolicyModeView, groups: &[(&str, i32)]) -> SsoPolicyInput {
 }
 
 #[tokio::test]
-async fn the_policy_editor_checks_grace_periods_and_edits_move_the_deadline_from_the_original_date(
-) {
+async fn the_policy_editor_checks_grace_periods_and_edits_move_the_deadline_from_the_original_date()
+{
     let (_dir, app) = app().await;
     let t0 = OffsetDateTime::now_utc();
     let clock = ManualClock::at(t0);
@@ -560,11 +566,16 @@ async fn status_shows_deadlines_and_recovery_gives_a_new_chance_and_links_are_ha
     let invite = app.handover_link(&ivy).await.expect("invitation");
     assert_eq!(invite.kind, LinkKind::Invitation);
     assert!(
-        invite.url.starts_with("https://scim.example.com:8443/join/"),
+        invite
+            .url
+            .starts_with("https://scim.example.com:8443/join/"),
         "{}",
         invite.url
     );
-    assert!(!format!("{invite:?}").contains("/join/"), "Debug redacts it");
+    assert!(
+        !format!("{invite:?}").contains("/join/"),
+        "Debug redacts it"
+    );
     let switch = app.handover_link(&ada).await.expect("switch");
     assert_eq!(switch.kind, LinkKind::Switch);
 
@@ -575,7 +586,11 @@ async fn status_shows_deadlines_and_recovery_gives_a_new_chance_and_links_are_ha
     let missed = app.person_unlock(&ada).await.expect("status");
     assert_eq!(missed.state, UnlockStateView::NeedsRecovery);
     assert!(missed.can_recover && missed.link.is_none());
-    assert!(missed.explanation.contains("deadline"), "{}", missed.explanation);
+    assert!(
+        missed.explanation.contains("deadline"),
+        "{}",
+        missed.explanation
+    );
     let recovered = app.recover_person(&ada).await.expect("recover");
     assert_eq!(recovered.state, UnlockStateView::SwitchPending);
     assert_eq!(

@@ -37,6 +37,17 @@ export const commands = {
 	previewMapping: (rows: MappingRowView[], jcUserJson: string, isCreate: boolean) => typedError<MappingPreview_Serialize, Problem_Serialize>(__TAURI_INVOKE("preview_mapping", { rows, jcUserJson, isCreate })),
 	sampleJcUser: () => typedError<string, Problem_Serialize>(__TAURI_INVOKE("sample_jc_user")),
 	saveMapping: (rows: MappingRowView[]) => typedError<MappingTableView_Serialize, Problem_Serialize>(__TAURI_INVOKE("save_mapping", { rows })),
+	ssoSettings: () => typedError<any, Problem_Serialize>(__TAURI_INVOKE("sso_settings")),
+	saveSsoSettings: (input: any) => typedError<any, Problem_Serialize>(__TAURI_INVOKE("save_sso_settings", { input })),
+	saveSmtpSettings: (input: any) => typedError<any, Problem_Serialize>(__TAURI_INVOKE("save_smtp_settings", { input })),
+	ssoCheck: (request: any) => typedError<any, Problem_Serialize>(__TAURI_INVOKE("sso_check", { request })),
+	cancelSsoCheck: () => typedError<any, Problem_Serialize>(__TAURI_INVOKE("cancel_sso_check")),
+	ssoPolicy: () => typedError<any, Problem_Serialize>(__TAURI_INVOKE("sso_policy")),
+	saveSsoPolicy: (input: any) => typedError<any, Problem_Serialize>(__TAURI_INVOKE("save_sso_policy", { input })),
+	ssoStatus: () => typedError<any, Problem_Serialize>(__TAURI_INVOKE("sso_status")),
+	personUnlock: (id: string) => typedError<any, Problem_Serialize>(__TAURI_INVOKE("person_unlock", { id })),
+	recoverPerson: (id: string) => typedError<any, Problem_Serialize>(__TAURI_INVOKE("recover_person", { id })),
+	handoverLink: (id: string) => typedError<any, Problem_Serialize>(__TAURI_INVOKE("handover_link", { id })),
 	restoreDefaultMapping: () => typedError<MappingTableView_Serialize, Problem_Serialize>(__TAURI_INVOKE("restore_default_mapping")),
 	/**
 	 *  Checks the release feed now; a newer release is downloaded, verified and installed
