@@ -37,18 +37,27 @@ export const commands = {
 	previewMapping: (rows: MappingRowView[], jcUserJson: string, isCreate: boolean) => typedError<MappingPreview_Serialize, Problem_Serialize>(__TAURI_INVOKE("preview_mapping", { rows, jcUserJson, isCreate })),
 	sampleJcUser: () => typedError<string, Problem_Serialize>(__TAURI_INVOKE("sample_jc_user")),
 	saveMapping: (rows: MappingRowView[]) => typedError<MappingTableView_Serialize, Problem_Serialize>(__TAURI_INVOKE("save_mapping", { rows })),
-	ssoSettings: () => typedError<any, Problem_Serialize>(__TAURI_INVOKE("sso_settings")),
-	saveSsoSettings: (input: any) => typedError<any, Problem_Serialize>(__TAURI_INVOKE("save_sso_settings", { input })),
-	saveSmtpSettings: (input: any) => typedError<any, Problem_Serialize>(__TAURI_INVOKE("save_smtp_settings", { input })),
-	ssoCheck: (request: any) => typedError<any, Problem_Serialize>(__TAURI_INVOKE("sso_check", { request })),
-	cancelSsoCheck: () => typedError<any, Problem_Serialize>(__TAURI_INVOKE("cancel_sso_check")),
-	ssoPolicy: () => typedError<any, Problem_Serialize>(__TAURI_INVOKE("sso_policy")),
-	saveSsoPolicy: (input: any) => typedError<any, Problem_Serialize>(__TAURI_INVOKE("save_sso_policy", { input })),
-	ssoStatus: () => typedError<any, Problem_Serialize>(__TAURI_INVOKE("sso_status")),
-	personUnlock: (id: string) => typedError<any, Problem_Serialize>(__TAURI_INVOKE("person_unlock", { id })),
-	recoverPerson: (id: string) => typedError<any, Problem_Serialize>(__TAURI_INVOKE("recover_person", { id })),
-	handoverLink: (id: string) => typedError<any, Problem_Serialize>(__TAURI_INVOKE("handover_link", { id })),
 	restoreDefaultMapping: () => typedError<MappingTableView_Serialize, Problem_Serialize>(__TAURI_INVOKE("restore_default_mapping")),
+	ssoSettings: () => typedError<SsoSettingsView_Serialize, Problem_Serialize>(__TAURI_INVOKE("sso_settings")),
+	saveSsoSettings: (input: SsoSettingsInput_Deserialize) => typedError<SsoSettingsView_Serialize, Problem_Serialize>(__TAURI_INVOKE("save_sso_settings", { input })),
+	saveSmtpSettings: (input: SmtpInput_Deserialize) => typedError<SsoSettingsView_Serialize, Problem_Serialize>(__TAURI_INVOKE("save_smtp_settings", { input })),
+	/**
+	 *  The setup check; with `signIn`, "test connection" opens the system browser (the
+	 *  opener plugin) on the identity provider's sign-in page.
+	 */
+	ssoCheck: (request: SsoCheckRequest_Deserialize) => typedError<SsoCheckResult_Serialize, Problem_Serialize>(__TAURI_INVOKE("sso_check", { request })),
+	/**  Stops a test connection that waits for the browser. */
+	cancelSsoCheck: () => typedError<boolean, Problem_Serialize>(__TAURI_INVOKE("cancel_sso_check")),
+	ssoPolicy: () => typedError<SsoPolicyView_Serialize, Problem_Serialize>(__TAURI_INVOKE("sso_policy")),
+	saveSsoPolicy: (input: SsoPolicyInput_Deserialize) => typedError<SsoPolicyView_Serialize, Problem_Serialize>(__TAURI_INVOKE("save_sso_policy", { input })),
+	ssoStatus: () => typedError<SsoStatusView_Serialize, Problem_Serialize>(__TAURI_INVOKE("sso_status")),
+	personUnlock: (id: string) => typedError<UnlockStatusView_Serialize, Problem_Serialize>(__TAURI_INVOKE("person_unlock", { id })),
+	recoverPerson: (id: string) => typedError<UnlockStatusView_Serialize, Problem_Serialize>(__TAURI_INVOKE("recover_person", { id })),
+	/**
+	 *  A fresh invitation or switch link to hand over (mail is not configured, or the
+	 *  person asks again).
+	 */
+	handoverLink: (id: string) => typedError<HandoverLink, Problem_Serialize>(__TAURI_INVOKE("handover_link", { id })),
 	/**
 	 *  Checks the release feed now; a newer release is downloaded, verified and installed
 	 *  when Keybridge quits.
@@ -189,6 +198,13 @@ export type CertificateView_Serialize = {
 	note: string | null,
 };
 
+export type CheckStepView = {
+	name: string,
+	ok: boolean,
+	/**  What was found, or what to fix in the identity provider. */
+	detail: string,
+};
+
 /**  Which events to list (newest first). */
 export type EventFilter = EventFilter_Serialize | EventFilter_Deserialize;
 
@@ -268,6 +284,27 @@ export type FieldProblem = {
 	message: string,
 };
 
+/**  A group the admin may pick. */
+export type GroupChoice = GroupChoice_Serialize | GroupChoice_Deserialize;
+
+/**  A group the admin may pick. */
+export type GroupChoice_Deserialize = {
+	id: string,
+	name: string,
+	memberCount: number,
+	/**  Why it cannot be selected (the Owners group), if so. */
+	notSelectable?: string | null,
+};
+
+/**  A group the admin may pick. */
+export type GroupChoice_Serialize = {
+	id: string,
+	name: string,
+	memberCount: number,
+	/**  Why it cannot be selected (the Owners group), if so. */
+	notSelectable: string | null,
+};
+
 export type GroupDetail = GroupDetail_Serialize | GroupDetail_Deserialize;
 
 export type GroupDetail_Deserialize = {
@@ -312,6 +349,15 @@ export type GroupSummary_Serialize = {
 	modified: string,
 };
 
+/**  A link to hand over (the plaintext exists only in this answer). */
+export type HandoverLink = {
+	kind: LinkKind,
+	url: string,
+	/**  Whom it is for (their userName). */
+	userName: string,
+	validDays: number,
+};
+
 /**  Provisioning events in one hour. */
 export type HourCount = {
 	/**  The hour's start, `YYYY-MM-DDTHH:00Z`. */
@@ -319,6 +365,13 @@ export type HourCount = {
 	success: number,
 	failure: number,
 };
+
+/**  Which link the admin can hand over to a person. */
+export type LinkKind = 
+/**  An invited person's join link. */
+"invitation" | 
+/**  An active person's link to switch to SSO before their deadline. */
+"switch";
 
 /**  The SCIM User a draft table makes of a JumpCloud user, or why it cannot. */
 export type MappingPreview = MappingPreview_Serialize | MappingPreview_Deserialize;
@@ -488,6 +541,23 @@ export type PersonSummary_Serialize = {
 	modified: string,
 };
 
+export type PolicyGroupInput = {
+	id: string,
+	graceDays: number,
+};
+
+/**  A selected group with its grace period. */
+export type PolicyGroupView = {
+	id: string,
+	name: string,
+	graceDays: number,
+	/**  When the group was selected: the grace period counts from here, even after edits. */
+	configuredAt: string,
+	deadline: string,
+};
+
+export type PolicyModeView = "no_one" | "selected_groups" | "everyone_except_guests" | "everyone";
+
 /**
  *  An error as every front door shows it: what happened and what to do (`message`),
  *  plus the fields or mapping cells it is about.
@@ -533,6 +603,15 @@ export type Problem_Serialize = {
 	message: string,
 	fields: FieldProblem[],
 	rows: RowProblem_Serialize[],
+};
+
+/**  A redirect URI to register in the identity provider. */
+export type RedirectUriView = {
+	/**  What it is for. */
+	label: string,
+	uri: string,
+	/**  What to watch for when registering it. */
+	note: string,
 };
 
 /**  A group a person belongs to, or a person a group has. */
@@ -649,7 +728,250 @@ export type SecretsStatus_Serialize = {
 	problem: string | null,
 };
 
+/**  What the SMTP form saves. An empty `password` keeps the stored one. */
+export type SmtpInput = SmtpInput_Serialize | SmtpInput_Deserialize;
+
+/**  What the SMTP form saves. An empty `password` keeps the stored one. */
+export type SmtpInput_Deserialize = {
+	relay: string,
+	port: number,
+	security: SmtpSecurityView,
+	username?: string | null,
+	password?: string | null,
+	from: string,
+};
+
+/**  What the SMTP form saves. An empty `password` keeps the stored one. */
+export type SmtpInput_Serialize = {
+	relay: string,
+	port: number,
+	security: SmtpSecurityView,
+	username: string | null,
+	password: string | null,
+	from: string,
+};
+
+export type SmtpSecurityView = 
+/**  STARTTLS (required), usually port 587. */
+"starttls" | 
+/**  TLS from the first byte, usually port 465. */
+"tls" | 
+/**  No encryption: only to a relay on this machine. */
+"none";
+
+/**  The stored SMTP settings (the password only as "stored or not"). */
+export type SmtpView = SmtpView_Serialize | SmtpView_Deserialize;
+
+/**  The stored SMTP settings (the password only as "stored or not"). */
+export type SmtpView_Deserialize = {
+	relay: string,
+	port: number,
+	security: SmtpSecurityView,
+	username?: string | null,
+	from: string,
+	passwordStored: boolean,
+};
+
+/**  The stored SMTP settings (the password only as "stored or not"). */
+export type SmtpView_Serialize = {
+	relay: string,
+	port: number,
+	security: SmtpSecurityView,
+	username: string | null,
+	from: string,
+	passwordStored: boolean,
+};
+
 export type SourceKindView = "direct" | "expression" | "constant";
+
+/**
+ *  What to check: the form's well-known URL, and a client ID typed but not saved yet
+ *  (empty: the stored one).
+ */
+export type SsoCheckRequest = SsoCheckRequest_Serialize | SsoCheckRequest_Deserialize;
+
+/**
+ *  What to check: the form's well-known URL, and a client ID typed but not saved yet
+ *  (empty: the stored one).
+ */
+export type SsoCheckRequest_Deserialize = {
+	wellKnownUrl: string,
+	clientId?: string | null,
+	/**  Also sign in for real through the system browser ("test connection"). */
+	signIn: boolean,
+};
+
+/**
+ *  What to check: the form's well-known URL, and a client ID typed but not saved yet
+ *  (empty: the stored one).
+ */
+export type SsoCheckRequest_Serialize = {
+	wellKnownUrl: string,
+	clientId: string | null,
+	/**  Also sign in for real through the system browser ("test connection"). */
+	signIn: boolean,
+};
+
+export type SsoCheckResult = SsoCheckResult_Serialize | SsoCheckResult_Deserialize;
+
+export type SsoCheckResult_Deserialize = {
+	steps: CheckStepView[],
+	/**  Every step passed. */
+	passed: boolean,
+	/**  The admin cancelled the sign-in (or started another check). */
+	cancelled: boolean,
+	/**  Who signed in, when the test connection passed. */
+	signedInAs?: string | null,
+};
+
+export type SsoCheckResult_Serialize = {
+	steps: CheckStepView[],
+	/**  Every step passed. */
+	passed: boolean,
+	/**  The admin cancelled the sign-in (or started another check). */
+	cancelled: boolean,
+	/**  Who signed in, when the test connection passed. */
+	signedInAs: string | null,
+};
+
+/**  What the policy editor saves. */
+export type SsoPolicyInput = SsoPolicyInput_Serialize | SsoPolicyInput_Deserialize;
+
+/**  What the policy editor saves. */
+export type SsoPolicyInput_Deserialize = {
+	mode: PolicyModeView,
+	/**  The selected groups (used under Selected groups, kept otherwise). */
+	groups: PolicyGroupInput[],
+	/**  Used under the Everyone modes. */
+	everyoneGraceDays?: number | null,
+};
+
+/**  What the policy editor saves. */
+export type SsoPolicyInput_Serialize = {
+	mode: PolicyModeView,
+	/**  The selected groups (used under Selected groups, kept otherwise). */
+	groups: PolicyGroupInput[],
+	/**  Used under the Everyone modes. */
+	everyoneGraceDays: number | null,
+};
+
+/**  The policy editor. */
+export type SsoPolicyView = SsoPolicyView_Serialize | SsoPolicyView_Deserialize;
+
+/**  The policy editor. */
+export type SsoPolicyView_Deserialize = {
+	mode: PolicyModeView,
+	groups: PolicyGroupView[],
+	/**  The Everyone modes' grace period (the default until one was chosen). */
+	everyoneGraceDays: number,
+	/**  When everyone must have switched by, once an Everyone mode was chosen. */
+	everyoneDeadline?: string | null,
+	choices: GroupChoice_Deserialize[],
+	minGraceDays: number,
+	maxGraceDays: number,
+	defaultGraceDays: number,
+};
+
+/**  The policy editor. */
+export type SsoPolicyView_Serialize = {
+	mode: PolicyModeView,
+	groups: PolicyGroupView[],
+	/**  The Everyone modes' grace period (the default until one was chosen). */
+	everyoneGraceDays: number,
+	/**  When everyone must have switched by, once an Everyone mode was chosen. */
+	everyoneDeadline: string | null,
+	choices: GroupChoice_Serialize[],
+	minGraceDays: number,
+	maxGraceDays: number,
+	defaultGraceDays: number,
+};
+
+/**  What the SSO settings form saves. An empty `client_id` keeps the stored one. */
+export type SsoSettingsInput = SsoSettingsInput_Serialize | SsoSettingsInput_Deserialize;
+
+/**  What the SSO settings form saves. An empty `client_id` keeps the stored one. */
+export type SsoSettingsInput_Deserialize = {
+	wellKnownUrl: string,
+	clientId?: string | null,
+	publicUrl?: string | null,
+};
+
+/**  What the SSO settings form saves. An empty `client_id` keeps the stored one. */
+export type SsoSettingsInput_Serialize = {
+	wellKnownUrl: string,
+	clientId: string | null,
+	publicUrl: string | null,
+};
+
+/**  The SSO settings page. */
+export type SsoSettingsView = SsoSettingsView_Serialize | SsoSettingsView_Deserialize;
+
+/**  The SSO settings page. */
+export type SsoSettingsView_Deserialize = {
+	wellKnownUrl: string,
+	/**  JumpCloud's, the default. */
+	defaultWellKnownUrl: string,
+	/**  Whether a client ID is kept in the secret store (it is never sent back). */
+	clientIdStored: boolean,
+	/**  The public URL the admin entered, if any. */
+	publicUrl?: string | null,
+	/**
+	 *  The origin links and the bridge's redirect are built on now: the entered public
+	 *  URL, else the running bridge's address, else the one the settings give.
+	 */
+	effectivePublicUrl?: string | null,
+	/**  When the SSO settings were last saved. */
+	configuredAt?: string | null,
+	redirectUris: RedirectUriView[],
+	/**  Why the client ID cannot be kept (no secret store), when so. */
+	secretsProblem?: string | null,
+	smtp?: SmtpView_Deserialize | null,
+	/**  How long "test connection" waits for the browser. */
+	signInTimeoutSeconds: number,
+};
+
+/**  The SSO settings page. */
+export type SsoSettingsView_Serialize = {
+	wellKnownUrl: string,
+	/**  JumpCloud's, the default. */
+	defaultWellKnownUrl: string,
+	/**  Whether a client ID is kept in the secret store (it is never sent back). */
+	clientIdStored: boolean,
+	/**  The public URL the admin entered, if any. */
+	publicUrl: string | null,
+	/**
+	 *  The origin links and the bridge's redirect are built on now: the entered public
+	 *  URL, else the running bridge's address, else the one the settings give.
+	 */
+	effectivePublicUrl: string | null,
+	/**  When the SSO settings were last saved. */
+	configuredAt: string | null,
+	redirectUris: RedirectUriView[],
+	/**  Why the client ID cannot be kept (no secret store), when so. */
+	secretsProblem: string | null,
+	smtp: SmtpView_Serialize | null,
+	/**  How long "test connection" waits for the browser. */
+	signInTimeoutSeconds: number,
+};
+
+/**  Everyone's unlock status. */
+export type SsoStatusView = SsoStatusView_Serialize | SsoStatusView_Deserialize;
+
+/**  Everyone's unlock status. */
+export type SsoStatusView_Deserialize = {
+	people: UnlockStatusView_Deserialize[],
+	mode: PolicyModeView,
+	/**  Invitations are mailed; otherwise the admin hands links over. */
+	mailConfigured: boolean,
+};
+
+/**  Everyone's unlock status. */
+export type SsoStatusView_Serialize = {
+	people: UnlockStatusView_Serialize[],
+	mode: PolicyModeView,
+	/**  Invitations are mailed; otherwise the admin hands links over. */
+	mailConfigured: boolean,
+};
 
 /**  How the bridge serves. */
 export type TlsChoice = 
@@ -679,6 +1001,57 @@ export type TokenInfo_Serialize = {
 	lastUsed: string | null,
 	/**  Whether its plaintext is kept, so "Copy" can work. */
 	copyable: boolean,
+};
+
+export type UnlockMethodView = "account_password" | "sso";
+
+export type UnlockStateView = "not_required" | "joins_with_sso" | "switch_pending" | "switched" | "needs_recovery";
+
+/**  One person's unlock method, deadline and state. */
+export type UnlockStatusView = UnlockStatusView_Serialize | UnlockStatusView_Deserialize;
+
+/**  One person's unlock method, deadline and state. */
+export type UnlockStatusView_Deserialize = {
+	id: string,
+	userName: string,
+	email?: string | null,
+	personState: PersonStateView,
+	method: UnlockMethodView,
+	state: UnlockStateView,
+	/**  The state in words, with the reason ("not required: Owners never use SSO"). */
+	explanation: string,
+	deadline?: string | null,
+	/**  The selected group whose grace period applies. */
+	group?: string | null,
+	graceDays?: number | null,
+	/**  When the person was signed out for missing the deadline. */
+	signedOutAt?: string | null,
+	/**  The admin may give them a new chance. */
+	canRecover: boolean,
+	/**  The link the admin can hand over now, if any. */
+	link?: LinkKind | null,
+};
+
+/**  One person's unlock method, deadline and state. */
+export type UnlockStatusView_Serialize = {
+	id: string,
+	userName: string,
+	email: string | null,
+	personState: PersonStateView,
+	method: UnlockMethodView,
+	state: UnlockStateView,
+	/**  The state in words, with the reason ("not required: Owners never use SSO"). */
+	explanation: string,
+	deadline: string | null,
+	/**  The selected group whose grace period applies. */
+	group: string | null,
+	graceDays: number | null,
+	/**  When the person was signed out for missing the deadline. */
+	signedOutAt: string | null,
+	/**  The admin may give them a new chance. */
+	canRecover: boolean,
+	/**  The link the admin can hand over now, if any. */
+	link: LinkKind | null,
 };
 
 /**  Which releases the updater offers. */
