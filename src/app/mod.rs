@@ -57,7 +57,8 @@ pub struct App {
     /// The days of the unlock policy (grace periods, deadlines) come from this clock.
     clock: crate::sso::SharedClock,
     /// Cancels the "test connection" sign-in that is waiting for the browser.
-    sign_in_cancel: Arc<std::sync::Mutex<Option<tokio::sync::oneshot::Sender<()>>>>,
+    /// With a reason when the sign-in could not go on (no browser opened).
+    sign_in_cancel: Arc<std::sync::Mutex<Option<tokio::sync::oneshot::Sender<Option<String>>>>>,
 }
 
 impl App {

@@ -731,18 +731,28 @@ impl App {
             sign_in: request.sign_in,
             timeout: Duration::from_secs(u64::from(SIGN_IN_TIMEOUT_SECONDS)),
         };
-        let (cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
+        let (cancel, cancelled) = tokio::sync::oneshot::channel::<Option<String>>();
         if let Ok(mut slot) = self.sign_in_cancel.lock() {
             // A check already waiting is cancelled by this one (its sender is dropped).
             *slot = Some(cancel);
         }
         let report = tokio::select! {
             r = sso.check(ACTOR, &opts, open) => r?,
-            _ = cancelled => {
+            why = cancelled => {
+                // A reason: the sign-in could not go on; none: the admin cancelled (or
+                // started another check, which dropped this one's sender).
+                let steps = match why {
+                    Ok(Some(reason)) => vec![CheckStepView {
+                        name: "test connection".into(),
+                        ok: false,
+                        detail: reason,
+                    }],
+                    _ => Vec::new(),
+                };
                 return Ok(SsoCheckResult {
-                    steps: Vec::new(),
+                    cancelled: steps.is_empty(),
+                    steps,
                     passed: false,
-                    cancelled: true,
                     signed_in_as: None,
                 });
             }
@@ -768,8 +778,18 @@ impl App {
 
     /// Stops a "test connection" that waits for the browser. Answers whether one waited.
     pub fn cancel_sso_check(&self) -> bool {
+        self.stop_sso_check(None)
+    }
+
+    /// Ends a waiting "test connection" as failed, with `reason` (what to do) as its
+    /// last step: the front door could not open the browser.
+    pub fn abandon_sso_check(&self, reason: &str) -> bool {
+        self.stop_sso_check(Some(reason.to_owned()))
+    }
+
+    fn stop_sso_check(&self, reason: Option<String>) -> bool {
         let sender = self.sign_in_cancel.lock().ok().and_then(|mut s| s.take());
-        sender.is_some_and(|s| s.send(()).is_ok())
+        sender.is_some_and(|s| s.send(reason).is_ok())
     }
 
     /// The unlock policy, with the groups the admin may select.

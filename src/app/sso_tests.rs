@@ -359,6 +359,30 @@ async fn test_connection_opens_a_pkce_sign_in_with_a_loopback_redirect_and_can_b
     let result = waiting.await.expect("join").expect("answer");
     assert!(result.cancelled && !result.passed);
     assert!(!app.cancel_sso_check(), "nothing waits any more");
+
+    // A front door that cannot open the browser ends the wait with what to do.
+    let well_known = provider().await;
+    let waiting = {
+        let app = app.clone();
+        tokio::spawn(async move {
+            app.sso_check(
+                SsoCheckRequest {
+                    well_known_url: well_known,
+                    client_id: Some(CLIENT_ID.into()),
+                    sign_in: true,
+                },
+                open_nothing(),
+            )
+            .await
+        })
+    };
+    while !app.abandon_sso_check("no browser here") {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let failed = waiting.await.expect("join").expect("answer");
+    assert!(!failed.cancelled && !failed.passed);
+    assert_eq!(failed.steps[0].name, "test connection");
+    assert_eq!(failed.steps[0].detail, "no browser here");
     // The loopback listener is gone with the cancelled sign-in.
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     assert!(
