@@ -50,11 +50,13 @@ impl Projection {
         })
     }
 
-    fn apply(&self, rt: ResourceType, doc: &Value) -> Value {
+    /// Takes the document by value: without `attributes`/`excludedAttributes` it is the
+    /// answer as it is, and a group with 100 000 members is not copied once more.
+    fn apply(&self, rt: ResourceType, doc: Value) -> Value {
         if self.attributes.is_empty() && self.excluded.is_empty() {
-            return doc.clone();
+            return doc;
         }
-        project(rt, doc, &self.attributes, &self.excluded)
+        project(rt, &doc, &self.attributes, &self.excluded)
     }
 
     /// Whether a group's members will be shown (so they are worth loading).
@@ -167,7 +169,7 @@ async fn list_with(
         Ok(page) => {
             let items = page
                 .items
-                .iter()
+                .into_iter()
                 .map(|doc| projection.apply(rt, doc))
                 .collect();
             reply::json(
@@ -240,12 +242,12 @@ pub async fn create(
         ResourceType::User => state.directory.create_user(&actor, json, &base).await?,
         ResourceType::Group => state.directory.create_group(&actor, json, &base).await?,
     };
-    let mut resp = reply::resource(StatusCode::CREATED, &projection.apply(rt, &created));
-    if let Some(loc) = created
+    let location = created
         .pointer("/meta/location")
         .and_then(Value::as_str)
-        .and_then(|l| HeaderValue::from_str(l).ok())
-    {
+        .map(str::to_owned);
+    let mut resp = reply::resource(StatusCode::CREATED, &projection.apply(rt, created));
+    if let Some(loc) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
         resp.headers_mut().insert(header::LOCATION, loc);
     }
     Ok(resp)
@@ -289,7 +291,7 @@ pub async fn get(
             return Ok(resp);
         }
     }
-    Ok(reply::resource(StatusCode::OK, &projection.apply(rt, &doc)))
+    Ok(reply::resource(StatusCode::OK, &projection.apply(rt, doc)))
 }
 
 pub async fn replace(
@@ -319,7 +321,7 @@ pub async fn replace(
                 .await?
         }
     };
-    Ok(reply::resource(StatusCode::OK, &projection.apply(rt, &doc)))
+    Ok(reply::resource(StatusCode::OK, &projection.apply(rt, doc)))
 }
 
 pub async fn patch(
@@ -366,7 +368,7 @@ pub async fn patch(
         }
         return Ok(resp);
     }
-    Ok(reply::resource(StatusCode::OK, &projection.apply(rt, &doc)))
+    Ok(reply::resource(StatusCode::OK, &projection.apply(rt, doc)))
 }
 
 pub async fn delete(
@@ -447,7 +449,7 @@ pub async fn search_root(
             Ok(page) => {
                 total += page.total;
                 skip = skip.saturating_sub(page.total);
-                items.extend(page.items.iter().map(|doc| projection.apply(rt, doc)));
+                items.extend(page.items.into_iter().map(|doc| projection.apply(rt, doc)));
             }
             Err(e) => return e.into_response(),
         }
