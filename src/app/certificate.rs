@@ -31,6 +31,10 @@ fn certificate_path(settings: &AppSettings, data_dir: &Path) -> Option<PathBuf> 
         TlsChoice::None => None,
         TlsChoice::Pem => settings.cert_file.as_deref().map(PathBuf::from),
         TlsChoice::SelfSigned => Some(data_dir.join("tls").join("self-signed.crt")),
+        TlsChoice::Acme => Some(crate::bridge::acme::certificate_path(
+            data_dir,
+            &crate::bridge::acme::directory_url(settings.acme_directory.trim()),
+        )),
     }
 }
 
@@ -51,6 +55,13 @@ pub fn describe(path: &Path, mode: TlsChoice, now: time::OffsetDateTime) -> Cert
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && mode == TlsChoice::SelfSigned => {
             view.note = Some(
                 "Keybridge generates its self-signed certificate the first time the bridge starts"
+                    .into(),
+            );
+            return view;
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && mode == TlsChoice::Acme => {
+            view.note = Some(
+                "Keybridge asks the CA for a certificate when the bridge starts (seconds, if the host name's DNS leads here and the CA can reach port 80 or 443); until then it serves a self-signed one"
                     .into(),
             );
             return view;

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::error::{AppError, FieldProblem};
+use crate::bridge::acme::{AcmeConfig, ChallengeKind, LETS_ENCRYPT};
 use crate::bridge::TlsMode;
 use crate::store::{self, Store, StoreError};
 
@@ -25,6 +26,9 @@ pub enum TlsChoice {
     SelfSigned,
     /// The admin's own certificate chain and key (PEM files).
     Pem,
+    /// A publicly trusted certificate from an ACME CA (Let's Encrypt by default),
+    /// obtained and renewed by the bridge itself (`keybridge serve --tls acme`).
+    Acme,
     /// Plain HTTP, only behind a gateway that terminates TLS.
     None,
 }
@@ -68,6 +72,15 @@ pub struct AppSettings {
     pub tls: TlsChoice,
     pub cert_file: Option<String>,
     pub key_file: Option<String>,
+    /// With ACME: the account's contact address (optional; the CA may mail about the
+    /// account).
+    pub acme_email: Option<String>,
+    /// With ACME: the CA's directory URL (Let's Encrypt production by default).
+    pub acme_directory: String,
+    /// With ACME's HTTP-01 challenge (a listen port other than 443): where the challenge
+    /// listener binds. The CA always asks on port 80, so this is 80 unless a router or
+    /// gateway forwards port 80 to another port of this machine.
+    pub acme_http_port: u16,
     pub secrets: SecretsChoice,
     pub start_at_login: bool,
     pub update_channel: UpdateChannel,
@@ -86,6 +99,9 @@ impl Default for AppSettings {
             tls: TlsChoice::SelfSigned,
             cert_file: None,
             key_file: None,
+            acme_email: None,
+            acme_directory: LETS_ENCRYPT.to_owned(),
+            acme_http_port: 80,
             secrets: SecretsChoice::Keychain,
             start_at_login: false,
             update_channel: UpdateChannel::Stable,
@@ -141,6 +157,9 @@ impl AppSettings {
                 }
             }
         }
+        if self.tls == TlsChoice::Acme {
+            self.validate_acme(&mut out);
+        }
         if let Some(url) = self
             .update_endpoint
             .as_deref()
@@ -155,6 +174,68 @@ impl AppSettings {
             }
         }
         out
+    }
+
+    fn validate_acme(&self, out: &mut Vec<FieldProblem>) {
+        match self.hostname() {
+            None => out.push(problem(
+                "hostname",
+                "a Let's Encrypt certificate needs the public host name whose DNS leads to this machine, e.g. scim.example.com",
+            )),
+            Some(h) if h.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>().is_ok() => {
+                out.push(problem(
+                    "hostname",
+                    "Let's Encrypt certifies DNS names, not IP addresses: enter the host name whose DNS leads to this machine",
+                ))
+            }
+            Some(_) => {}
+        }
+        if let Some(email) = self.acme_email().filter(|e| !valid_email(e)) {
+            out.push(problem(
+                "acmeEmail",
+                format!("{email} is not an email address; enter one like ops@example.com, or leave it empty"),
+            ));
+        }
+        let directory = self.acme_directory.trim();
+        if directory.is_empty() {
+            out.push(problem(
+                "acmeDirectory",
+                format!("enter the CA's directory URL; Let's Encrypt's is {LETS_ENCRYPT}"),
+            ));
+        } else if !directory.starts_with("https://") || directory.len() <= "https://".len() {
+            out.push(problem(
+                "acmeDirectory",
+                format!("the CA's directory URL starts with https://, e.g. Let's Encrypt's {LETS_ENCRYPT}"),
+            ));
+        }
+        if self.acme_challenge() == ChallengeKind::Http01 {
+            if self.acme_http_port == 0 {
+                out.push(problem(
+                    "acmeHttpPort",
+                    "enter the port the CA's port-80 check reaches this machine on: 80 unless your router forwards it elsewhere",
+                ));
+            } else if self.acme_http_port == self.port {
+                out.push(problem(
+                    "acmeHttpPort",
+                    format!("the bridge itself listens on port {}; the HTTP-01 check needs another port, usually 80", self.port),
+                ));
+            }
+        }
+    }
+
+    /// The contact address for the ACME account, if one is set.
+    pub fn acme_email(&self) -> Option<String> {
+        self.acme_email
+            .as_deref()
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .map(str::to_owned)
+    }
+
+    /// How the CA checks this machine: on the bridge's own port 443 (TLS-ALPN-01), or on
+    /// port 80 (HTTP-01) for any other port, as `keybridge serve` chooses.
+    pub fn acme_challenge(&self) -> ChallengeKind {
+        ChallengeKind::for_https_port(self.port)
     }
 
     /// The socket address to listen on (validated settings only).
@@ -173,6 +254,14 @@ impl AppSettings {
         match self.tls {
             TlsChoice::SelfSigned => TlsMode::SelfSigned,
             TlsChoice::None => TlsMode::None,
+            TlsChoice::Acme => {
+                let mut config = AcmeConfig::new(crate::bridge::acme::directory_url(
+                    self.acme_directory.trim(),
+                ));
+                config.email = self.acme_email();
+                config.http_port = self.acme_http_port;
+                TlsMode::Acme(config)
+            }
             TlsChoice::Pem => TlsMode::Pem {
                 cert: PathBuf::from(self.cert_file.as_deref().unwrap_or_default().trim()),
                 key: PathBuf::from(self.key_file.as_deref().unwrap_or_default().trim()),
@@ -196,6 +285,21 @@ impl AppSettings {
             || self.port != other.port
             || self.hostname() != other.hostname()
             || self.tls_mode() != other.tls_mode()
+    }
+}
+
+/// Loosely: something@domain.tld with no spaces (the CA has the final word).
+fn valid_email(e: &str) -> bool {
+    match e.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && !domain.contains('@')
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !e.chars().any(char::is_whitespace)
+        }
+        None => false,
     }
 }
 

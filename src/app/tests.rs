@@ -446,3 +446,198 @@ async fn real_keychain_keeps_a_token_for_copying_and_forgets_it_on_revoke() {
     );
     app.shut_down().await;
 }
+
+/// ACME settings that start without a CA: the directory URL points at a closed loopback
+/// port (orders fail and are retried in the background, as when the CA is unreachable),
+/// the HTTP-01 listener binds a free loopback port instead of 80.
+fn acme_settings(http_port: u16) -> AppSettings {
+    AppSettings {
+        listen_address: "127.0.0.1".into(),
+        port: free_port(),
+        hostname: Some("scim.keybridge.test".into()),
+        tls: TlsChoice::Acme,
+        acme_email: Some("ops@keybridge.test".into()),
+        acme_directory: format!("https://127.0.0.1:{}/directory", free_port()),
+        acme_http_port: http_port,
+        secrets: SecretsChoice::File,
+        ..AppSettings::default()
+    }
+}
+
+#[test]
+fn acme_settings_name_each_bad_field_with_what_to_enter() {
+    let defaults = AppSettings::default();
+    assert_eq!(defaults.acme_directory, crate::bridge::acme::LETS_ENCRYPT);
+    assert_eq!(defaults.acme_http_port, 80);
+
+    let fields = |s: &AppSettings| -> Vec<(String, String)> {
+        s.validate()
+            .into_iter()
+            .map(|p| (p.field, p.message))
+            .collect()
+    };
+    // No host name: the CA has nothing to certify.
+    let s = AppSettings {
+        tls: TlsChoice::Acme,
+        ..AppSettings::default()
+    };
+    let got = fields(&s);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].0, "hostname");
+    assert!(got[0].1.contains("DNS leads to this machine"), "{got:?}");
+
+    let s = AppSettings {
+        tls: TlsChoice::Acme,
+        hostname: Some("203.0.113.7".into()),
+        acme_email: Some("ops@".into()),
+        acme_directory: "http://ca.example/directory".into(),
+        acme_http_port: 8443,
+        ..AppSettings::default()
+    };
+    let got = fields(&s);
+    let names: Vec<&str> = got.iter().map(|(f, _)| f.as_str()).collect();
+    assert_eq!(
+        names,
+        ["hostname", "acmeEmail", "acmeDirectory", "acmeHttpPort"],
+        "{got:?}"
+    );
+    assert!(got[0].1.contains("not IP addresses"), "{got:?}");
+    assert!(got[1].1.contains("ops@ is not an email address"), "{got:?}");
+    assert!(got[2].1.contains("https://"), "{got:?}");
+    assert!(got[3].1.contains("usually 80"), "{got:?}");
+
+    // On 443 the CA checks that same port (TLS-ALPN-01): the HTTP-01 port is not used.
+    let s = AppSettings {
+        tls: TlsChoice::Acme,
+        port: 443,
+        hostname: Some("scim.example.com".into()),
+        acme_http_port: 0,
+        ..AppSettings::default()
+    };
+    assert!(s.validate().is_empty(), "{:?}", s.validate());
+    assert_eq!(
+        s.acme_challenge(),
+        crate::bridge::acme::ChallengeKind::TlsAlpn01
+    );
+
+    // A valid form becomes the bridge's ACME mode, as `serve --tls acme` would build it.
+    let s = acme_settings(80);
+    assert!(s.validate().is_empty(), "{:?}", s.validate());
+    match s.tls_mode() {
+        crate::bridge::TlsMode::Acme(config) => {
+            assert_eq!(config.directory, s.acme_directory);
+            assert_eq!(config.email.as_deref(), Some("ops@keybridge.test"));
+            assert_eq!(config.http_port, 80);
+            assert_eq!(
+                config.challenge, None,
+                "chosen by the port, as the CLI does"
+            );
+        }
+        other => panic!("not ACME: {other:?}"),
+    }
+    // Changing the CA needs a restart of a running bridge.
+    let mut staging = s.clone();
+    staging.acme_directory = crate::bridge::acme::LETS_ENCRYPT_STAGING.into();
+    assert!(s.serving_differs(&staging));
+}
+
+#[tokio::test]
+async fn the_controller_starts_the_bridge_with_acme_serving_until_the_ca_issues() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = App::open(dir.path()).await.expect("open");
+    let http_port = free_port();
+    let settings = acme_settings(http_port);
+    app.save_settings(settings.clone()).await.expect("save");
+    assert_eq!(app.settings().await.expect("load").tls, TlsChoice::Acme);
+
+    let before = app.certificate().await.expect("certificate");
+    assert_eq!(before.mode, TlsChoice::Acme);
+    assert!(
+        before
+            .note
+            .as_deref()
+            .is_some_and(|n| n.contains("asks the CA")),
+        "{before:?}"
+    );
+
+    let status = app.start_bridge().await.expect("start with ACME");
+    assert_eq!(status.state, BridgeState::Running);
+    let base = status.base_url.expect("base url");
+    assert_eq!(
+        base,
+        format!("https://scim.keybridge.test:{}/scim/v2", settings.port)
+    );
+
+    // Until the CA issues, the bridge serves HTTPS with a stand-in certificate.
+    let addr: std::net::SocketAddr = ([127, 0, 0, 1], settings.port).into();
+    let client = reqwest::Client::builder()
+        .danger_accept_invalid_certs(true)
+        .resolve("scim.keybridge.test", addr)
+        .build()
+        .expect("client");
+    let ping = client
+        .get(format!(
+            "https://scim.keybridge.test:{}/ping",
+            settings.port
+        ))
+        .send()
+        .await
+        .expect("ping over TLS");
+    assert!(ping.status().is_success());
+
+    // The HTTP-01 listener answers where the CA's port-80 check arrives, and sends
+    // browsers to HTTPS.
+    let plain = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let redirect = plain
+        .get(format!("http://127.0.0.1:{http_port}/scim/v2/Users"))
+        .send()
+        .await
+        .expect("HTTP-01 listener");
+    assert_eq!(redirect.status(), reqwest::StatusCode::MOVED_PERMANENTLY);
+    let location = redirect
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|l| l.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        location.starts_with(&format!("https://scim.keybridge.test:{}/", settings.port)),
+        "{location}"
+    );
+
+    app.stop_bridge().await.expect("stop");
+    assert!(
+        std::net::TcpListener::bind(("127.0.0.1", http_port)).is_ok(),
+        "stopping closes the HTTP-01 listener too"
+    );
+    app.shut_down().await;
+}
+
+#[tokio::test]
+async fn an_acme_start_that_cannot_listen_for_the_ca_says_which_port_and_what_to_do() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = App::open(dir.path()).await.expect("open");
+    let squatter = std::net::TcpListener::bind("127.0.0.1:0").expect("squat");
+    let http_port = squatter.local_addr().expect("addr").port();
+    app.save_settings(acme_settings(http_port))
+        .await
+        .expect("save");
+    let err = app.start_bridge().await.expect_err("HTTP-01 port taken");
+    let problem = Problem::from(&err);
+    assert_eq!(problem.kind, ProblemKind::Bridge);
+    assert!(
+        problem.message.contains(&http_port.to_string()) && problem.message.contains("443"),
+        "{}",
+        problem.message
+    );
+    assert_eq!(app.bridge_status().state, BridgeState::Failed);
+    drop(squatter);
+    assert_eq!(
+        app.start_bridge().await.expect("retry").state,
+        BridgeState::Running
+    );
+    app.shut_down().await;
+}

@@ -109,6 +109,12 @@ impl AcmeConfig {
     }
 }
 
+/// Where the certificate issued by the CA at `directory_url` is kept in `data_dir`
+/// (`DATA/tls/acme/<CA>/cert.pem`; it may not exist yet).
+pub fn certificate_path(data_dir: &Path, directory_url: &str) -> PathBuf {
+    AcmeFiles::new(data_dir, directory_url).cert_path()
+}
+
 /// `letsencrypt` and `letsencrypt-staging` stand for Let's Encrypt's directories;
 /// anything else is taken as a directory URL.
 pub fn directory_url(name_or_url: &str) -> String {

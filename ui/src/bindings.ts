@@ -99,6 +99,19 @@ export type AppSettings_Deserialize = {
 	tls?: TlsChoice,
 	certFile?: string | null,
 	keyFile?: string | null,
+	/**
+	 *  With ACME: the account's contact address (optional; the CA may mail about the
+	 *  account).
+	 */
+	acmeEmail?: string | null,
+	/**  With ACME: the CA's directory URL (Let's Encrypt production by default). */
+	acmeDirectory?: string,
+	/**
+	 *  With ACME's HTTP-01 challenge (a listen port other than 443): where the challenge
+	 *  listener binds. The CA always asks on port 80, so this is 80 unless a router or
+	 *  gateway forwards port 80 to another port of this machine.
+	 */
+	acmeHttpPort?: number,
 	secrets?: SecretsChoice,
 	startAtLogin?: boolean,
 	updateChannel?: UpdateChannel,
@@ -121,6 +134,19 @@ export type AppSettings_Serialize = {
 	tls: TlsChoice,
 	certFile: string | null,
 	keyFile: string | null,
+	/**
+	 *  With ACME: the account's contact address (optional; the CA may mail about the
+	 *  account).
+	 */
+	acmeEmail: string | null,
+	/**  With ACME: the CA's directory URL (Let's Encrypt production by default). */
+	acmeDirectory: string,
+	/**
+	 *  With ACME's HTTP-01 challenge (a listen port other than 443): where the challenge
+	 *  listener binds. The CA always asks on port 80, so this is 80 unless a router or
+	 *  gateway forwards port 80 to another port of this machine.
+	 */
+	acmeHttpPort: number,
 	secrets: SecretsChoice,
 	startAtLogin: boolean,
 	updateChannel: UpdateChannel,
@@ -979,6 +1005,11 @@ export type TlsChoice =
 "self_signed" | 
 /**  The admin's own certificate chain and key (PEM files). */
 "pem" | 
+/**
+ *  A publicly trusted certificate from an ACME CA (Let's Encrypt by default),
+ *  obtained and renewed by the bridge itself (`keybridge serve --tls acme`).
+ */
+"acme" | 
 /**  Plain HTTP, only behind a gateway that terminates TLS. */
 "none";
 

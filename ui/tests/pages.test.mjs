@@ -327,3 +327,39 @@ test("Single sign-on: people's unlock status, recover a person, show and copy an
   await page.getByTestId("link-p2").getByText("/join/test-link-2").waitFor();
   assert.deepEqual(ui.errors, []);
 });
+
+test("Settings: Let's Encrypt (ACME) shows its fields and port needs, a bad email is explained under it", async () => {
+  const { page } = ui;
+  await ui.open("settings");
+  await page.getByTestId("data-dir").filter({ hasText: "Keybridge" }).waitFor();
+  assert.equal(await page.getByLabel("Contact email").count(), 0, "ACME fields only in ACME mode");
+  await page.getByLabel(/Let's Encrypt \(ACME\)/).check();
+  const ports = await page.getByTestId("acme-ports").textContent();
+  assert.match(ports, /port 80/);
+  assert.match(ports, /443/);
+  assert.equal(await page.getByLabel("CA directory URL").inputValue(), "https://acme-v02.api.letsencrypt.org/directory");
+  assert.equal(await page.getByLabel("Port for the CA's port-80 check").inputValue(), "80");
+
+  await page.getByLabel("Contact email").fill("ops@");
+  await page.getByLabel("CA directory URL").fill("http://ca.example/directory");
+  await page.getByRole("button", { name: "Save settings" }).click();
+  await page.locator("#e-acme-email").filter({ hasText: "ops@ is not an email address" }).waitFor();
+  await page.locator("#e-acme-dir").filter({ hasText: "starts with https://" }).waitFor();
+  assert.equal(await page.getByLabel("Contact email").getAttribute("aria-invalid"), "true");
+
+  await page.getByLabel("Contact email").fill("ops@example.com");
+  await page.getByRole("button", { name: "Use staging (for a first try)" }).click();
+  await page.getByRole("button", { name: "Save settings" }).click();
+  await page.getByText("Settings saved").waitFor();
+  assert.equal(await page.locator("#e-acme-email").count(), 0);
+  const saved = (await lastCall("save_settings")).args.settings;
+  assert.equal(saved.tls, "acme");
+  assert.equal(saved.acmeEmail, "ops@example.com");
+  assert.equal(saved.acmeDirectory, "https://acme-staging-v02.api.letsencrypt.org/directory");
+  assert.equal(saved.acmeHttpPort, 80);
+
+  // Listening on 443, the CA checks that port: no port-80 field.
+  await page.getByLabel("Port", { exact: true }).fill("443");
+  assert.equal(await page.getByLabel("Port for the CA's port-80 check").count(), 0);
+  assert.deepEqual(ui.errors, []);
+});
