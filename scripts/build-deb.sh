@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Builds the desktop app's Debian package with the Tauri CLI from ui/'s npm packages:
-#   target/release/bundle/deb/Keybridge_<version>_amd64.deb
+#   ${CARGO_TARGET_DIR:-target}/release/bundle/deb/Keybridge_<version>_amd64.deb
+# (and the release binaries keybridge-desktop, which the end-to-end test drives).
 # Signed updater artifacts need the updater's private key in TAURI_SIGNING_PRIVATE_KEY
 # (the release workflow has it). Without one, a throwaway key is generated for this
 # build only, so the package still builds; its .sig is then not one any installed
-# Keybridge trusts. Prints the package's size.
+# Keybridge trusts. Prints the package's size and fails when it is over the 15 MB
+# target (KEYBRIDGE_DEB_MAX_BYTES overrides it); the last line is the package's path.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -16,7 +18,17 @@ if [ -z "${TAURI_SIGNING_PRIVATE_KEY:-}" ]; then
     export TAURI_SIGNING_PRIVATE_KEY="$scratch/throwaway.key"
     export TAURI_SIGNING_PRIVATE_KEY_PASSWORD=""
 fi
+target=${CARGO_TARGET_DIR:-$PWD/target}
+case "$target" in /*) ;; *) target="$PWD/$target" ;; esac
 start=$(date +%s)
-npx --prefix ui tauri build --bundles deb "$@"
-deb=$(ls -t target/release/bundle/deb/*.deb | head -1)
-echo "built $deb: $(du -h "$deb" | cut -f1) ($(stat -c %s "$deb") bytes) in $(( $(date +%s) - start )) s"
+# Tauri's own progress goes to stderr; only the summary lines below go to stdout.
+npx --prefix ui tauri build --bundles deb "$@" >&2
+deb=$(ls -t "$target"/release/bundle/deb/*.deb | head -1)
+bytes=$(stat -c %s "$deb")
+max=${KEYBRIDGE_DEB_MAX_BYTES:-15000000}
+echo "built $deb: $(( bytes / 1024 )) KiB ($bytes bytes; target under $max) in $(( $(date +%s) - start )) s" >&2
+if [ "$bytes" -ge "$max" ]; then
+    echo "the .deb is $bytes bytes, over the $max-byte target: see what grew (dpkg-deb -c $deb)" >&2
+    exit 1
+fi
+echo "$deb"
