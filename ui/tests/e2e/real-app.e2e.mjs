@@ -175,7 +175,7 @@ test("the real app: start the bridge from the UI, provision a person over SCIM, 
 
   try {
     await wd.waitFor("//h1[normalize-space()='Overview']");
-    assert.equal(await wd.text(await wd.waitFor("//*[@data-testid='bridge-state']")), "stopped");
+    assert.equal(await wd.attribute(await wd.waitFor("//*[@data-testid='bridge-state']"), "data-state"), "stopped");
 
     // Settings: this machine only, a free port, the public host name (self-signed
     // certificate, the default), secrets in the owner-only file (no keychain here).
@@ -193,7 +193,7 @@ test("the real app: start the bridge from the UI, provision a person over SCIM, 
     await wd.click(await button("Start bridge"));
     const baseUrl = await wd.text(await wd.waitFor("//*[@data-testid='base-url']"));
     assert.equal(baseUrl, `https://${HOST}:${bridgePort}/scim/v2`);
-    assert.equal(await wd.text(await wd.waitFor("//*[@data-testid='bridge-state']")), "running");
+    assert.equal(await wd.attribute(await wd.waitFor("//*[@data-testid='bridge-state']"), "data-state"), "running");
     await wd.fill(await field("Token name"), "jumpcloud");
     await wd.click(await button("Create token"));
     const token = (await wd.text(await wd.waitFor("//*[@data-testid='new-token']"))).trim();
@@ -268,7 +268,7 @@ test("the real app: start the bridge from the UI, provision a person over SCIM, 
     // Stop from the UI: nothing listens any more.
     await wd.click(await button("Stop bridge"));
     await button("Start bridge");
-    assert.equal(await wd.text(await wd.waitFor("//*[@data-testid='bridge-state']")), "stopped");
+    assert.equal(await wd.attribute(await wd.waitFor("//*[@data-testid='bridge-state']"), "data-state"), "stopped");
     await assert.rejects(scim("GET", "/Users"), /ECONNREFUSED/, "nothing listens after Stop");
   } catch (e) {
     if (SHOTS) await shot("failure").catch(() => {});

@@ -1,7 +1,7 @@
 // A small W3C WebDriver client (the few commands the real-app test needs), over the
 // fetch built into Node: no browser-automation framework to install.
 
-const ELEMENT = "element-6066-11e4-a07e-4f18ad9f2a3e";
+const ELEMENT = "element-6066-11e4-a52e-4f735466cecf";
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class WebDriverError extends Error {}
