@@ -5,7 +5,8 @@
 # packages (scripts/install-desktop-deps.sh) first.
 #
 # Usage: scripts/e2e-desktop.sh [--screenshots DIR] [path/to/keybridge-desktop]
-#   The app defaults to the release build of scripts/build-deb.sh (a plain debug build
+#   The app defaults to the release build of scripts/build-deb.sh; the test suite passes
+#   the debug one of `scripts/build-deb.sh --debug` (a plain `cargo build`
 #   would load the UI from the Vite dev server, not the embedded ui/dist).
 #   --screenshots docs/screenshots refreshes the README's pictures of the real window.
 set -euo pipefail
