@@ -64,6 +64,28 @@ pub(super) fn mint(conn: &Connection, seq: i64, now: OffsetDateTime) -> Result<S
     Ok(token)
 }
 
+/// Hands a link over to the admin: mints its token, marks the invitation delivered
+/// (so the mailer does not send it too) and audits it. `kind` is "join" or "switch".
+fn hand_over(
+    conn: &Connection,
+    seq: i64,
+    person: &PersonRow,
+    kind: &str,
+    now: OffsetDateTime,
+    actor: &str,
+) -> Result<Secret, SsoError> {
+    let token = mint(conn, seq, now)?;
+    invitations::mark_delivered(conn, seq, &format_timestamp(now))?;
+    audit::success(
+        conn,
+        events::INVITATION_LINK,
+        Subject::user(&person.id, &person.user_name),
+        vec![kind.into()],
+        actor,
+    )?;
+    Ok(token)
+}
+
 /// The link for a token.
 pub fn link_url(public_url: &str, token: &Secret) -> Secret {
     Secret::new(format!(
@@ -137,16 +159,7 @@ impl Sso {
                     Some(inv) => inv.seq,
                     None => invitations::insert(conn, person.seq, "join", &format_timestamp(now))?,
                 };
-                let token = mint(conn, seq, now)?;
-                invitations::mark_delivered(conn, seq, &format_timestamp(now))?;
-                audit::success(
-                    conn,
-                    events::INVITATION_LINK,
-                    Subject::user(&person.id, &person.user_name),
-                    vec!["join".into()],
-                    &actor,
-                )?;
-                Ok(token)
+                hand_over(conn, seq, &person, "join", now, &actor)
             })
             .await?;
         Ok(link_url(&public, &token))
@@ -182,16 +195,7 @@ impl Sso {
                 let stamp = format_timestamp(now);
                 invitations::revoke_live(conn, person.seq, "switch", &stamp)?;
                 let seq = invitations::insert(conn, person.seq, "switch", &stamp)?;
-                let token = mint(conn, seq, now)?;
-                invitations::mark_delivered(conn, seq, &stamp)?;
-                audit::success(
-                    conn,
-                    events::INVITATION_LINK,
-                    Subject::user(&person.id, &person.user_name),
-                    vec!["switch".into()],
-                    &actor,
-                )?;
-                Ok(token)
+                hand_over(conn, seq, &person, "switch", now, &actor)
             })
             .await?;
         Ok(link_url(&public, &token))
