@@ -14,7 +14,8 @@ use serde_json::{json, Value};
 use super::audit::{self, Subject};
 use super::people::changed_attributes;
 use super::{
-    check_precondition, render, required_text, Actor, Directory, DirectoryError, Precondition,
+    check_precondition, new_id, render, required_text, Actor, Directory, DirectoryError,
+    Precondition,
 };
 use crate::store::groups::{self, GroupKind, GroupRow};
 use crate::store::{now_timestamp, people};
@@ -31,7 +32,7 @@ pub(super) fn ensure_builtin_groups(conn: &Connection) -> Result<(), DirectoryEr
         let now = now_timestamp();
         let row = GroupRow {
             seq: 0,
-            id: uuid::Uuid::new_v4().to_string(),
+            id: new_id(),
             display_name: name.into(),
             display_name_key: username_key(name),
             external_id: None,
@@ -215,7 +216,7 @@ fn create(
     let now = now_timestamp();
     let mut row = GroupRow {
         seq: 0,
-        id: uuid::Uuid::new_v4().to_string(),
+        id: new_id(),
         display_name: name.clone(),
         display_name_key: key,
         external_id: group

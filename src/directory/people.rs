@@ -10,7 +10,8 @@ use serde_json::{json, Value};
 use super::audit::{self, Subject};
 use super::rules::{self, Transition, Write};
 use super::{
-    check_precondition, render, required_text, Actor, Directory, DirectoryError, Precondition,
+    check_precondition, new_id, render, required_text, Actor, Directory, DirectoryError,
+    Precondition,
 };
 use crate::store::people::{self, PersonRow, PersonState};
 use crate::store::{in_savepoint, now_timestamp};
@@ -32,14 +33,18 @@ impl Directory {
             }
         };
         let compat = self.settings().onepassword_compat;
-        let base = base.to_owned();
-        self.audited_write(
-            audit::USER_CREATE,
-            Subject::users(),
-            actor,
-            move |conn, actor| create(conn, doc, compat, actor, &base),
-        )
-        .await
+        let row = self
+            .audited_write(
+                audit::USER_CREATE,
+                Subject::users(),
+                actor,
+                move |conn, actor| create(conn, doc, compat, actor),
+            )
+            .await?;
+        // Rendered after the commit, off the writer thread: a person created a moment ago
+        // is in no group, so the answer needs nothing more from the store, and the single
+        // writer is what bounds how fast people can be created.
+        Ok(render::new_user(&row, base))
     }
 
     /// `GET /Users/{id}`.
@@ -309,8 +314,7 @@ fn create(
     mut doc: Value,
     compat: bool,
     actor: &str,
-    base: &str,
-) -> Result<Value, DirectoryError> {
+) -> Result<PersonRow, DirectoryError> {
     let user_name = required_text(&doc, "userName")?;
     let key = username_key(&user_name);
     ensure_unique_user_name(conn, &key, &user_name, None)?;
@@ -320,7 +324,7 @@ fn create(
     let now = now_timestamp();
     let mut row = PersonRow {
         seq: 0,
-        id: uuid::Uuid::new_v4().to_string(),
+        id: new_id(),
         user_name: user_name.clone(),
         user_name_key: key,
         external_id: doc
@@ -353,7 +357,7 @@ fn create(
         audit::attribute_names(&row.doc),
         actor,
     )?;
-    Ok(render::user(conn, &row, base)?)
+    Ok(row)
 }
 
 /// Applies a new document to a person (PUT or PATCH), with the lifecycle step `active`

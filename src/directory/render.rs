@@ -16,6 +16,15 @@ pub fn etag(version: i64) -> String {
 /// A person as a SCIM User, with `groups` and Keybridge's account extension.
 pub fn user(conn: &Connection, row: &PersonRow, base: &str) -> Result<Value, StoreError> {
     let memberships = people::groups_of(conn, row.seq)?;
+    Ok(user_in(row, memberships, base))
+}
+
+/// A person who was just created, and so is in no group yet.
+pub fn new_user(row: &PersonRow, base: &str) -> Value {
+    user_in(row, Vec::new(), base)
+}
+
+fn user_in(row: &PersonRow, memberships: Vec<(String, String, GroupKind)>, base: &str) -> Value {
     let role = role_of(memberships.iter().map(|(_, _, kind)| *kind));
     let mut out = Map::new();
     let mut schemas = vec![json!(CORE_USER)];
@@ -51,7 +60,7 @@ pub fn user(conn: &Connection, row: &PersonRow, base: &str) -> Result<Value, Sto
             row.version,
         ),
     );
-    Ok(Value::Object(out))
+    Value::Object(out)
 }
 
 /// A person's role follows the built-in groups they are in.

@@ -17,8 +17,17 @@ use super::StoreError;
 const WRITER_CACHE_KIB: i64 = 4 * 1024;
 const READER_CACHE_KIB: i64 = 1024;
 
-fn configure(conn: &Connection, cache_kib: i64) -> Result<(), StoreError> {
+/// Prepared statements kept per connection. rusqlite keeps 16 by default; one write runs
+/// about a dozen distinct statements (transaction control, the uniqueness check, the
+/// insert, its audit event, the rendering reads), and the writer as a whole well over 16,
+/// so a mixed load evicted and re-parsed statements on the serial writer thread.
+/// A statement costs a few KiB.
+const WRITER_STATEMENTS: usize = 128;
+const READER_STATEMENTS: usize = 64;
+
+fn configure(conn: &Connection, cache_kib: i64, statements: usize) -> Result<(), StoreError> {
     conn.busy_timeout(Duration::from_secs(10))?;
+    conn.set_prepared_statement_cache_capacity(statements);
     conn.execute_batch(
         "PRAGMA foreign_keys = ON;
          PRAGMA temp_store = MEMORY;",
@@ -44,7 +53,7 @@ pub fn open_writer(path: &Path) -> Result<Connection, StoreError> {
     let conn = Connection::open(path)?;
     #[cfg(unix)]
     restrict_file(path)?;
-    configure(&conn, WRITER_CACHE_KIB)?;
+    configure(&conn, WRITER_CACHE_KIB, WRITER_STATEMENTS)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     Ok(conn)
@@ -58,7 +67,7 @@ pub fn open_reader(path: &Path) -> Result<Connection, StoreError> {
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
             | OpenFlags::SQLITE_OPEN_URI,
     )?;
-    configure(&conn, READER_CACHE_KIB)?;
+    configure(&conn, READER_CACHE_KIB, READER_STATEMENTS)?;
     Ok(conn)
 }
 

@@ -151,17 +151,22 @@ pub fn in_savepoint<T, E>(
 where
     E: From<StoreError>,
 {
-    conn.execute_batch("SAVEPOINT op")
-        .map_err(|e| E::from(e.into()))?;
+    // Cached statements: every write runs these, on the single writer thread.
+    let run = |sql: &str| -> Result<(), E> {
+        conn.prepare_cached(sql)
+            .and_then(|mut s| s.execute([]))
+            .map(|_| ())
+            .map_err(|e| E::from(e.into()))
+    };
+    run("SAVEPOINT op")?;
     match f(conn) {
         Ok(v) => {
-            conn.execute_batch("RELEASE op")
-                .map_err(|e| E::from(e.into()))?;
+            run("RELEASE op")?;
             Ok(v)
         }
         Err(e) => {
-            conn.execute_batch("ROLLBACK TO op; RELEASE op")
-                .map_err(|e| E::from(e.into()))?;
+            run("ROLLBACK TO op")?;
+            run("RELEASE op")?;
             Err(e)
         }
     }
