@@ -21,7 +21,7 @@ use super::acme::{self, AcmeError, AcmeHandle};
 use super::idle::IdleTimeout;
 use super::throttle::{AuthThrottle, MAX_TRACKED_SOURCES};
 use super::tls::{self, TlsError, TlsMode};
-use super::{routes, AppState, BridgeConfig, Metrics};
+use super::{routes, AppState, BridgeConfig, Metrics, Shared};
 use crate::directory::Directory;
 use crate::tokens::TokenVerifier;
 
@@ -141,7 +141,7 @@ pub async fn serve_with(
         });
     }
     sso.set_runtime_public_url(&origin);
-    let state = AppState {
+    let state = AppState::new(Shared {
         directory: directory.clone(),
         verifier: TokenVerifier::new(directory.store().clone()),
         limits: Arc::new(config.limits.clone()),
@@ -155,7 +155,7 @@ pub async fn serve_with(
         )),
         metrics: metrics.clone(),
         sso,
-    };
+    });
     let acme = match (&config.tls, &tls) {
         (TlsMode::Acme(acme_config), Some(prepared)) => Some(
             acme::start(acme::AcmeStart {

@@ -44,7 +44,7 @@ impl Directory {
         // Rendered after the commit, off the writer thread: a person created a moment ago
         // is in no group, so the answer needs nothing more from the store, and the single
         // writer is what bounds how fast people can be created.
-        Ok(render::new_user(&row, base))
+        Ok(render::new_user(row, base))
     }
 
     /// `GET /Users/{id}`.

@@ -16,29 +16,36 @@ pub fn etag(version: i64) -> String {
 /// A person as a SCIM User, with `groups` and Keybridge's account extension.
 pub fn user(conn: &Connection, row: &PersonRow, base: &str) -> Result<Value, StoreError> {
     let memberships = people::groups_of(conn, row.seq)?;
-    Ok(user_in(row, memberships, base))
+    let doc = row.doc.as_object().cloned().unwrap_or_default();
+    Ok(user_in(row, doc, memberships, base))
 }
 
-/// A person who was just created, and so is in no group yet.
-pub fn new_user(row: &PersonRow, base: &str) -> Value {
-    user_in(row, Vec::new(), base)
+/// A person who was just created, and so is in no group yet. Takes the row so that its
+/// document moves into the answer instead of being copied.
+pub fn new_user(mut row: PersonRow, base: &str) -> Value {
+    let doc = match row.doc.take() {
+        Value::Object(doc) => doc,
+        _ => Map::new(),
+    };
+    user_in(&row, doc, Vec::new(), base)
 }
 
-fn user_in(row: &PersonRow, memberships: Vec<(String, String, GroupKind)>, base: &str) -> Value {
+fn user_in(
+    row: &PersonRow,
+    doc: Map<String, Value>,
+    memberships: Vec<(String, String, GroupKind)>,
+    base: &str,
+) -> Value {
     let role = role_of(memberships.iter().map(|(_, _, kind)| *kind));
     let mut out = Map::new();
     let mut schemas = vec![json!(CORE_USER)];
-    if row.doc.get(ENTERPRISE_USER).is_some() {
+    if doc.contains_key(ENTERPRISE_USER) {
         schemas.push(json!(ENTERPRISE_USER));
     }
     schemas.push(json!(KEYBRIDGE_USER));
     out.insert("schemas".into(), Value::Array(schemas));
     out.insert("id".into(), json!(row.id));
-    if let Value::Object(doc) = &row.doc {
-        for (k, v) in doc {
-            out.insert(k.clone(), v.clone());
-        }
-    }
+    out.extend(doc);
     if !memberships.is_empty() {
         let groups: Vec<Value> = memberships
             .into_iter()
