@@ -24,21 +24,23 @@ impl Directory {
         body: Value,
         base: &str,
     ) -> Result<Value, DirectoryError> {
-        let doc = match keybridge_scim::resource::normalize_user(&body) {
-            Ok(doc) => doc,
+        let compat = self.settings().onepassword_compat;
+        let new = match keybridge_scim::resource::normalize_user(&body)
+            .and_then(|doc| new_person(doc, compat))
+        {
+            Ok(new) => new,
             Err(e) => {
                 return Err(self
                     .reject(audit::USER_CREATE, Subject::users(), actor, e)
                     .await)
             }
         };
-        let compat = self.settings().onepassword_compat;
         let row = self
             .audited_write(
                 audit::USER_CREATE,
                 Subject::users(),
                 actor,
-                move |conn, actor| create(conn, doc, compat, actor),
+                move |conn, actor| create(conn, new, actor),
             )
             .await?;
         // Rendered after the commit, off the writer thread: a person created a moment ago
@@ -309,23 +311,27 @@ fn ensure_unique_user_name(
     Ok(())
 }
 
-fn create(
-    conn: &Connection,
-    mut doc: Value,
-    compat: bool,
-    actor: &str,
-) -> Result<PersonRow, DirectoryError> {
+/// A person ready to be inserted. Everything that needs no other row (defaults, the
+/// userName key, the stored text) is worked out before the write is queued, so that the
+/// single writer thread, which bounds how fast people can be created, only checks
+/// uniqueness and writes.
+struct NewPerson {
+    row: PersonRow,
+    doc_text: String,
+    attributes: Vec<String>,
+}
+
+fn new_person(mut doc: Value, compat: bool) -> Result<NewPerson, ScimError> {
     let user_name = required_text(&doc, "userName")?;
     let key = username_key(&user_name);
-    ensure_unique_user_name(conn, &key, &user_name, None)?;
     rules::apply_defaults(&mut doc, None, Write::Whole, compat);
     let active = doc.get("active").and_then(Value::as_bool).unwrap_or(true);
     set_key(&mut doc, "active", json!(active));
     let now = now_timestamp();
-    let mut row = PersonRow {
+    let row = PersonRow {
         seq: 0,
         id: new_id(),
-        user_name: user_name.clone(),
+        user_name,
         user_name_key: key,
         external_id: doc
             .get("externalId")
@@ -349,12 +355,26 @@ fn create(
         created: now.clone(),
         modified: now,
     };
-    row.seq = people::insert(conn, &row)?;
+    Ok(NewPerson {
+        doc_text: row.doc.to_string(),
+        attributes: audit::attribute_names(&row.doc),
+        row,
+    })
+}
+
+fn create(conn: &Connection, new: NewPerson, actor: &str) -> Result<PersonRow, DirectoryError> {
+    let NewPerson {
+        mut row,
+        doc_text,
+        attributes,
+    } = new;
+    ensure_unique_user_name(conn, &row.user_name_key, &row.user_name, None)?;
+    row.seq = people::insert(conn, &row, &doc_text)?;
     audit::success(
         conn,
         audit::USER_CREATE,
-        Subject::user(&row.id, &user_name),
-        audit::attribute_names(&row.doc),
+        Subject::user(&row.id, &row.user_name),
+        attributes,
         actor,
     )?;
     Ok(row)

@@ -90,7 +90,9 @@ pub fn from_row(row: &Row<'_>) -> rusqlite::Result<PersonRow> {
 }
 
 /// Inserts a new person and returns its `seq`.
-pub fn insert(conn: &Connection, p: &PersonRow) -> Result<i64, StoreError> {
+/// Inserts a new person whose document is already serialised (`doc_text`), so that the
+/// writer thread does not spend its time printing JSON.
+pub fn insert(conn: &Connection, p: &PersonRow, doc_text: &str) -> Result<i64, StoreError> {
     conn.prepare_cached(
         "INSERT INTO people (id, user_name, user_name_key, external_id, display_name, email, active, state,
                              role, joined_at, doc, version, created, modified)
@@ -107,7 +109,7 @@ pub fn insert(conn: &Connection, p: &PersonRow) -> Result<i64, StoreError> {
         p.state.as_str(),
         p.role,
         p.joined_at,
-        p.doc.to_string(),
+        doc_text,
         p.version,
         p.created,
         p.modified
