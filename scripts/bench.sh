@@ -19,6 +19,8 @@
 #   KB_CONCURRENCY        32                          connections driving Keybridge
 #   PEER_CONCURRENCY      2                           connections driving the peer
 #   BENCH_TIMEOUT         5400 / 1200                 seconds allowed to each server's run
+#   BENCH_SCENARIOS       filter,page,patch,post      which scenarios to measure (seeding to
+#                                                     the populations always happens)
 #   CARGO_TARGET_DIR      target                      where the release binaries are built
 set -euo pipefail
 
@@ -52,6 +54,7 @@ else
   SMALL_GROUPS="${BENCH_SMALL_GROUPS:-200}"
   RUN_TIMEOUT="${BENCH_TIMEOUT:-5400}"
 fi
+SCENARIOS="${BENCH_SCENARIOS:-filter,page,patch,post}"
 KB_CONC="${KB_CONCURRENCY:-32}"
 PEER_CONC="${PEER_CONCURRENCY:-2}"
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
@@ -153,7 +156,7 @@ drive() {
   set +e
   KB_TOKEN="$TOKEN" timeout "$RUN_TIMEOUT" "$LOADGEN" \
     --url "http://127.0.0.1:$PORT/scim/v2" --label "$1" --concurrency "$2" \
-    --populations "$POPS" --duration "$DURATION" \
+    --populations "$POPS" --duration "$DURATION" --scenarios "$SCENARIOS" \
     --patch-reserve "$RESERVE" --small-groups "$SMALL_GROUPS" --rss-pid "$REAL_PID" \
     | tee "$WORK/$1.jsonl" >&2
   rc=${PIPESTATUS[0]}
