@@ -101,7 +101,7 @@ for run in $(seq 1 "$runs"); do
   # A first launch creates the data directory (its store and default settings).
   KEYBRIDGE_DATA_DIR="$data" "$app" >"$scratch/first$run" 2>&1 &
   pid=$!; pids+=("$pid")
-  wait_for 30 grep -q "the window is usable" "$scratch/first$run" || true
+  wait_for 30 grep -qs "the window is usable" "$scratch/first$run" || true
   kill "$pid"; wait "$pid" 2>/dev/null || true
   python3 - "$data/keybridge.db" "$port" <<'PY'
 import json, sqlite3, sys
@@ -116,7 +116,7 @@ PY
   KEYBRIDGE_DATA_DIR="$data" "$app" >"$log" 2>&1 &
   pid=$!; pids+=("$pid")
   ready=""
-  if wait_for 30 grep -q "the window is usable" "$log"; then ready=$(date +%s%N); fi
+  if wait_for 30 grep -qs "the window is usable" "$log"; then ready=$(date +%s%N); fi
   if [ -z "$ready" ]; then echo "run $run: the window never became usable; log:" >&2; cat "$log" >&2; exit 1; fi
   sleep 10
   up=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/ping" || true)

@@ -73,10 +73,10 @@ mod linux {
     /// What the UI does not need, measured by scripts/measure-desktop.sh (README).
     pub fn tune(view: &WebView) {
         if let Some(settings) = WebViewExt::settings(view) {
-            // Accelerated compositing makes the web process load a GL driver (on a
-            // machine without a GPU, Mesa's llvmpipe and LLVM) and keep composited layers:
-            // about 75 MiB of the web process's ~195 MiB. Forms, tables and one small
-            // chart draw just as well without it.
+            // With accelerated compositing the web process renders through GL (on a
+            // machine without a GPU, Mesa's llvmpipe) and keeps composited layers: about
+            // 70 MiB of its ~195 MiB (README). Forms, tables and one small chart draw
+            // just as well without it.
             settings.set_hardware_acceleration_policy(HardwareAccelerationPolicy::Never);
         }
         if let Some(context) = view.context() {
