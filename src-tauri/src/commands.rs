@@ -2,6 +2,8 @@
 //! only things done here are the ones that need the desktop (clipboard, login items,
 //! the updater, the Downloads folder). Errors cross as the core's `Problem`.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use keybridge::app::certificate::CertificateView;
 use keybridge::app::directory_views::{
     GroupDetail, GroupSummary, PeoplePage, PeopleQuery, PersonDetail,
@@ -60,14 +62,23 @@ pub async fn app_info<R: Runtime>(handle: AppHandle<R>, app: State<'_, App>) -> 
     })
 }
 
-/// The UI asks for the bridge's status as soon as it is mounted, so the first call marks
-/// the moment the window became usable (scripts/measure-desktop.sh reads this line).
-static UI_READY: std::sync::Once = std::sync::Once::new();
+/// Whether the UI of the window built last has called in yet. The UI asks for the
+/// bridge's status as soon as it is mounted, so its first call marks the moment the
+/// window became usable (scripts/measure-desktop.sh reads this line, for the first
+/// window and for one rebuilt after it was closed to the tray).
+static UI_ANSWERED: AtomicBool = AtomicBool::new(false);
+
+/// A new window is being built: its UI's first call is logged again.
+pub fn window_built() {
+    UI_ANSWERED.store(false, Ordering::Relaxed);
+}
 
 #[tauri::command]
 #[specta::specta]
 pub async fn bridge_status(app: State<'_, App>) -> Answer<BridgeStatus> {
-    UI_READY.call_once(|| tracing::info!("the window is usable: the UI answered its first call"));
+    if !UI_ANSWERED.swap(true, Ordering::Relaxed) {
+        tracing::info!("the window is usable: the UI answered its first call");
+    }
     Ok(app.bridge_status())
 }
 

@@ -6,12 +6,13 @@
 pub mod commands;
 pub mod tray;
 pub mod updates;
+pub mod window;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use keybridge::app::{App, Problem, ProblemKind};
-use tauri::{AppHandle, Manager, RunEvent, Runtime, WindowEvent};
+use tauri::{AppHandle, Manager, RunEvent, Runtime};
 use tauri_plugin_autostart::{MacosLauncher, ManagerExt};
 use tauri_plugin_clipboard_manager::ClipboardExt;
 
@@ -87,7 +88,7 @@ pub fn apply_outcome<R: Runtime>(handle: &AppHandle<R>, outcome: tray::TrayOutco
     match outcome {
         tray::TrayOutcome::Done(_) => {}
         tray::TrayOutcome::ShowWindow | tray::TrayOutcome::Failed(_) => {
-            tray::show_main_window(handle)
+            window::show_main_window(handle)
         }
         tray::TrayOutcome::Copy(text) => {
             if let Err(e) = handle.clipboard().write_text(text) {
@@ -104,7 +105,7 @@ pub fn apply_outcome<R: Runtime>(handle: &AppHandle<R>, outcome: tray::TrayOutco
                     Ok(None) => tracing::info!("Keybridge is up to date"),
                     Err(p) => tracing::warn!(problem = %p.message, "update check failed"),
                 }
-                tray::show_main_window(&handle);
+                window::show_main_window(&handle);
             });
         }
         tray::TrayOutcome::Quit => handle.exit(0),
@@ -118,6 +119,27 @@ fn init_logging() {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .try_init();
+}
+
+/// What the app does with the event loop's events.
+pub fn on_run_event<R: Runtime>(handle: &AppHandle<R>, event: RunEvent) {
+    match event {
+        // The last window was closed (`code` is None; Quit asks with a code): Keybridge
+        // keeps running in the tray, and the window is rebuilt when it is opened again.
+        RunEvent::ExitRequested {
+            code: None, api, ..
+        } => api.prevent_exit(),
+        RunEvent::Exit => {
+            // Quitting: in-flight requests finish, queued writes commit, and the bridge
+            // is remembered as running so it comes back at the next launch.
+            if let Some(app) = handle.try_state::<App>() {
+                let app = app.inner().clone();
+                tauri::async_runtime::block_on(app.shut_down());
+            }
+            updates::install_pending(handle);
+        }
+        _ => {}
+    }
 }
 
 /// Runs the desktop app until the admin quits it.
@@ -142,7 +164,7 @@ pub fn run() -> ExitCode {
     let built = tauri::Builder::default()
         // First, so a second launch is caught before anything else starts.
         .plugin(tauri_plugin_single_instance::init(|handle, _args, _cwd| {
-            tray::show_main_window(handle);
+            window::show_main_window(handle);
         }))
         .plugin(tauri_plugin_autostart::init(
             MacosLauncher::LaunchAgent,
@@ -154,23 +176,15 @@ pub fn run() -> ExitCode {
         .manage(app)
         .manage(updates::PendingUpdate::default())
         .invoke_handler(specta.invoke_handler())
-        .on_window_event(|window, event| {
-            // Closing the window leaves Keybridge running in the tray.
-            if let WindowEvent::CloseRequested { api, .. } = event {
-                api.prevent_close();
-                let _ = window.hide();
-            }
-        })
         .setup(move |tauri_app| {
             specta.mount_events(tauri_app);
             let handle = tauri_app.handle().clone();
             if let Err(e) = tray::install(&handle) {
-                tracing::warn!(error = %e, "no tray icon (this desktop may not show one); closing the window will not quit, use Quit in the window's menu");
+                tracing::warn!(error = %e, "no tray icon (this desktop may not show one); closing the window leaves Keybridge running, and starting it again opens the window");
             }
-            if std::env::args().any(|a| a == MINIMIZED_ARG) {
-                if let Some(w) = handle.get_webview_window("main") {
-                    let _ = w.hide();
-                }
+            // Started at login: the tray only; the window is built when it is opened.
+            if !std::env::args().any(|a| a == MINIMIZED_ARG) {
+                window::create_main_window(&handle)?;
             }
             let resume = handle.clone();
             tauri::async_runtime::spawn(async move {
@@ -192,15 +206,7 @@ pub fn run() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    tauri_app.run(|handle, event| {
-        if let RunEvent::Exit = event {
-            // Quitting: in-flight requests finish, queued writes commit, and the bridge
-            // is remembered as running so it comes back at the next launch.
-            let app = handle.state::<App>().inner().clone();
-            tauri::async_runtime::block_on(app.shut_down());
-            updates::install_pending(handle);
-        }
-    });
+    tauri_app.run(on_run_event);
     ExitCode::SUCCESS
 }
 

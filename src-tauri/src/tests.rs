@@ -6,11 +6,12 @@ use keybridge::app::{App, AppSettings, BridgeState, SecretsChoice, TlsChoice};
 use serde_json::{json, Value};
 use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{mock_builder, mock_context, noop_assets, MockRuntime, INVOKE_KEY};
+use tauri::utils::config::WindowConfig;
 use tauri::webview::InvokeRequest;
-use tauri::WebviewWindowBuilder;
+use tauri::{Manager, RunEvent, WebviewWindowBuilder};
 
 use crate::tray::{self, TrayAction, TrayIconKind, TrayOutcome};
-use crate::{commands, updates};
+use crate::{commands, updates, window};
 
 mod updater;
 
@@ -43,7 +44,31 @@ pub(crate) fn core_app() -> (tempfile::TempDir, App) {
 /// The shell as `run()` builds it, on the mock runtime, with the updater trusting
 /// `pubkey`.
 pub(crate) fn mock_shell(app: App, pubkey: &str) -> tauri::App<MockRuntime> {
+    mock_shell_with_windows(app, pubkey, Vec::new())
+}
+
+/// The main window's entry in tauri.conf.json, as the app ships it.
+fn shipped_main_window() -> WindowConfig {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tauri.conf.json");
+    let config: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("tauri.conf.json"))
+            .expect("json");
+    let main = config["app"]["windows"]
+        .as_array()
+        .and_then(|w| w.iter().find(|w| w["label"] == window::MAIN))
+        .expect("a main window")
+        .clone();
+    serde_json::from_value(main).expect("a window config")
+}
+
+/// [`mock_shell`] with `windows` in its configuration, as tauri.conf.json lists them.
+pub(crate) fn mock_shell_with_windows(
+    app: App,
+    pubkey: &str,
+    windows: Vec<WindowConfig>,
+) -> tauri::App<MockRuntime> {
     let mut context = mock_context(noop_assets());
+    context.config_mut().app.windows = windows;
     context.config_mut().plugins.0.insert(
         "updater".into(),
         json!({ "pubkey": pubkey, "endpoints": [] }),
@@ -130,6 +155,92 @@ fn the_tray_menu_starts_copies_and_stops_the_bridge_and_its_look_follows() {
         tauri::async_runtime::block_on(tray::perform(&handle, TrayAction::Quit)),
         TrayOutcome::Quit
     );
+}
+
+#[test]
+fn the_window_is_built_when_it_is_opened_and_only_once() {
+    let shipped = shipped_main_window();
+    assert!(
+        !shipped.create,
+        "tauri.conf.json must not build the window at start: a start at login stays in the tray"
+    );
+    let (_dir, app) = core_app();
+    let shell = mock_shell_with_windows(app, "unused", vec![shipped.clone()]);
+    let handle = shell.handle().clone();
+    assert!(
+        handle.webview_windows().is_empty(),
+        "no window before it is opened"
+    );
+
+    // "Open Keybridge" in the tray, or a second launch, with no window: one is built.
+    let opened = tauri::async_runtime::block_on(tray::perform(&handle, TrayAction::Open));
+    assert_eq!(opened, TrayOutcome::ShowWindow);
+    crate::apply_outcome(&handle, opened);
+    let main = handle
+        .get_webview_window(window::MAIN)
+        .expect("the tray's Open built the main window");
+    assert_eq!(main.label(), shipped.label);
+
+    // Opening it again shows the same window; it is not built twice.
+    window::show_main_window(&handle);
+    assert_eq!(handle.webview_windows().len(), 1);
+}
+
+#[test]
+fn closing_the_last_window_leaves_keybridge_running_in_the_tray() {
+    let (_dir, app) = core_app();
+    let shell = mock_shell_with_windows(app, "unused", vec![shipped_main_window()]);
+    window::show_main_window(shell.handle());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = seen.clone();
+    let mut ticks = 0;
+    // The mock event loop turns a window's close into CloseRequested and, once no window
+    // is left, ExitRequested without a code; each turn of the loop takes a second.
+    shell.run(move |handle, event| {
+        let note = |what: &'static str| record.lock().expect("log").push(what);
+        let mut forward = true;
+        match &event {
+            RunEvent::MainEventsCleared => {
+                ticks += 1;
+                if ticks == 1 {
+                    let main = handle.get_webview_window(window::MAIN).expect("main");
+                    main.close().expect("close");
+                }
+                if ticks == 3 {
+                    // Still here after the last window closed. End the test: close a
+                    // probe window and let the exit that follows through, unhandled.
+                    note("still running");
+                    WebviewWindowBuilder::new(handle, "probe", Default::default())
+                        .build()
+                        .expect("probe")
+                        .close()
+                        .expect("close probe");
+                }
+            }
+            RunEvent::ExitRequested { .. } => {
+                note("exit requested");
+                forward = ticks < 3;
+            }
+            RunEvent::Exit => note("exit"),
+            _ => {}
+        }
+        if forward {
+            crate::on_run_event(handle, event);
+        }
+    });
+    assert_eq!(
+        *seen.lock().expect("log"),
+        ["exit requested", "still running", "exit requested", "exit"],
+        "closing the window asked to exit, the app stayed, and only the test's own exit ended it"
+    );
+}
+
+#[test]
+fn keybridge_updates_off_in_the_environment_means_off() {
+    assert!(updates::says_off("off"));
+    assert!(updates::says_off(" OFF\n"));
+    assert!(!updates::says_off("on"));
+    assert!(!updates::says_off(""));
 }
 
 #[test]

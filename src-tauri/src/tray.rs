@@ -128,15 +128,6 @@ pub async fn perform<R: Runtime>(handle: &AppHandle<R>, action: TrayAction) -> T
     }
 }
 
-/// Shows, unminimises and focuses the main window.
-pub fn show_main_window<R: Runtime>(handle: &AppHandle<R>) {
-    if let Some(window) = handle.get_webview_window("main") {
-        let _ = window.show();
-        let _ = window.unminimize();
-        let _ = window.set_focus();
-    }
-}
-
 fn icon_bytes(kind: TrayIconKind) -> &'static [u8] {
     match kind {
         TrayIconKind::Running => include_bytes!("../../icons/tray-running.png"),

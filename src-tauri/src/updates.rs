@@ -57,6 +57,21 @@ pub fn endpoint_for(settings: &AppSettings, configured: Option<&Url>) -> Option<
     Some(base)
 }
 
+/// The environment variable that turns update checks off for one run, whatever the
+/// settings say: the end-to-end test and the measurement script start from a fresh data
+/// directory (updates on by default) and must not call out to the release feed.
+pub const UPDATES_ENV: &str = "KEYBRIDGE_UPDATES";
+
+/// Whether `KEYBRIDGE_UPDATES=off` turned update checks off for this run.
+pub fn off_by_environment() -> bool {
+    std::env::var(UPDATES_ENV).is_ok_and(|v| says_off(&v))
+}
+
+/// Whether a `KEYBRIDGE_UPDATES` value means "off" (any case, spaces around ignored).
+pub fn says_off(value: &str) -> bool {
+    value.trim().eq_ignore_ascii_case("off")
+}
+
 /// Asks the feed whether a newer release exists. `None` when this is the newest, or
 /// when the admin turned updates off.
 pub async fn check<R: Runtime>(
@@ -64,7 +79,7 @@ pub async fn check<R: Runtime>(
     settings: &AppSettings,
     configured: Option<&Url>,
 ) -> Result<Option<Update>, Problem> {
-    if settings.update_channel == UpdateChannel::Off {
+    if settings.update_channel == UpdateChannel::Off || off_by_environment() {
         return Ok(None);
     }
     let mut builder = handle.updater_builder();

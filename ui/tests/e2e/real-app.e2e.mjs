@@ -147,6 +147,7 @@ test("the real app: start the bridge from the UI, provision a person over SCIM, 
     XDG_RUNTIME_DIR: join(scratch, "run"),
     KEYBRIDGE_DATA_DIR: join(scratch, "data"),
     KEYBRIDGE_LOG: "info",
+    KEYBRIDGE_UPDATES: "off", // a fresh data directory checks for updates: not from a test
     LANG: "C.UTF-8",
   };
   let driverLog = "";
