@@ -94,6 +94,22 @@ pub(crate) struct Scratch {
     frames: Vec<Frame>,
 }
 
+thread_local! {
+    static SCRATCH: std::cell::Cell<Option<Scratch>> = const { std::cell::Cell::new(None) };
+}
+
+impl Scratch {
+    /// This thread's stacks (fresh ones when they are in use, as by a nested
+    /// evaluation); hand them back with [`Scratch::give_back`].
+    pub fn take() -> Scratch {
+        SCRATCH.with(std::cell::Cell::take).unwrap_or_default()
+    }
+
+    pub fn give_back(self) {
+        SCRATCH.with(|cell| cell.set(Some(self)));
+    }
+}
+
 pub(crate) struct Machine<'e> {
     env: &'e [Value],
     names: &'e [Arc<str>],
@@ -321,7 +337,7 @@ impl<'e> Machine<'e> {
         };
         let env: &'e [Value] = self.env;
         let value = match env.get(slot) {
-            Some(Value::Map(m)) => m.get_shared(key).unwrap_or(&NIL),
+            Some(Value::Map(m, _)) => m.get_shared(key).unwrap_or(&NIL),
             Some(Value::Nil) | None if *optional => &NIL,
             _ => return Ok(None),
         };
@@ -472,7 +488,7 @@ fn peek<'a>(
             key,
             optional,
         } => match leaf(object)? {
-            Value::Map(m) => Some((m.get_shared(key).unwrap_or(&NIL), 2)),
+            Value::Map(m, _) => Some((m.get_shared(key).unwrap_or(&NIL), 2)),
             Value::Nil if *optional => Some((&NIL, 2)),
             _ => None,
         },

@@ -5,8 +5,6 @@ use std::sync::Arc;
 use crate::ast::Node;
 use crate::compile::{compile, Op};
 use crate::error::ExprError;
-use std::cell::Cell;
-
 use crate::eval::{Limits, Machine, Scratch};
 use crate::parser::parse;
 use crate::value::Value;
@@ -65,14 +63,24 @@ impl Expression {
     }
 
     pub fn eval_with_limits(&self, env: &[Value], limits: Limits) -> Result<Value, ExprError> {
-        thread_local! {
-            static SCRATCH: Cell<Option<Scratch>> = const { Cell::new(None) };
-        }
-        // Reuse this thread's stacks; a nested evaluation (none today) would get fresh ones.
-        let scratch = SCRATCH.with(Cell::take).unwrap_or_default();
-        let mut machine = Machine::new(env, &self.variables, limits, scratch);
+        let mut scratch = Scratch::take();
+        let result = self.eval_in(env, limits, &mut scratch);
+        scratch.give_back();
+        result
+    }
+
+    /// Evaluates with stacks the caller keeps: mapping a user evaluates several
+    /// expressions, and fetching this thread's stacks once for all of them is cheaper
+    /// than once for each.
+    pub(crate) fn eval_in(
+        &self,
+        env: &[Value],
+        limits: Limits,
+        scratch: &mut Scratch,
+    ) -> Result<Value, ExprError> {
+        let mut machine = Machine::new(env, &self.variables, limits, std::mem::take(scratch));
         let result = machine.eval(&self.op);
-        SCRATCH.with(|cell| cell.set(Some(machine.into_scratch())));
+        *scratch = machine.into_scratch();
         result.map_err(|fault| fault.bind(&self.source))
     }
 }

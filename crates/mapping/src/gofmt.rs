@@ -19,9 +19,9 @@ fn write_v(v: &Value, out: &mut String) {
         Value::Int(i) => out.push_str(&i.to_string()),
         Value::Float(f) => out.push_str(&format_g(*f)),
         Value::Str(s) => out.push_str(s),
-        Value::Array(a) => {
+        Value::Array(a, _) => {
             out.push('[');
-            for (i, item) in a.items.iter().enumerate() {
+            for (i, item) in a.items().iter().enumerate() {
                 if i > 0 {
                     out.push(' ');
                 }
@@ -29,7 +29,7 @@ fn write_v(v: &Value, out: &mut String) {
             }
             out.push(']');
         }
-        Value::Map(m) => {
+        Value::Map(m, _) => {
             out.push_str("map[");
             for (i, (k, item)) in m.iter().enumerate() {
                 if i > 0 {

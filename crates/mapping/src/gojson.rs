@@ -44,13 +44,13 @@ fn write(v: &Value, out: &mut String, indent: Option<&str>, level: usize) -> Res
             out.push_str(&format_json_float(*f));
         }
         Value::Str(s) => write_string(s, out),
-        Value::Array(a) => {
-            if a.items.is_empty() {
+        Value::Array(a, _) => {
+            if a.items().is_empty() {
                 out.push_str("[]");
                 return Ok(());
             }
             out.push('[');
-            for (i, item) in a.items.iter().enumerate() {
+            for (i, item) in a.items().iter().enumerate() {
                 if i > 0 {
                     out.push(',');
                 }
@@ -60,7 +60,7 @@ fn write(v: &Value, out: &mut String, indent: Option<&str>, level: usize) -> Res
             newline(out, indent, level);
             out.push(']');
         }
-        Value::Map(m) => {
+        Value::Map(m, _) => {
             if m.is_empty() {
                 out.push_str("{}");
                 return Ok(());

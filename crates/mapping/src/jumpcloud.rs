@@ -27,6 +27,16 @@ const ADDRESS_FIELDS: &[&str] = &[
     "postalCode",
     "country",
 ];
+/// Positions in [`ADDRESS_FIELDS`], so that reading an address's field needs no search
+/// for its name.
+mod address {
+    pub const TYPE: usize = 0;
+    pub const STREET_ADDRESS: usize = 1;
+    pub const LOCALITY: usize = 4;
+    pub const REGION: usize = 5;
+    pub const POSTAL_CODE: usize = 6;
+    pub const COUNTRY: usize = 7;
+}
 const PHONE_FIELDS: &[&str] = &["type", "number"];
 const ATTRIBUTE_FIELDS: &[&str] = &["name", "value"];
 
@@ -39,16 +49,26 @@ enum Shape {
     /// between users rather than copied for each, see [`categorical`].
     Category,
     Flag,
-    Records(&'static [&'static str]),
+    Records(Record),
+}
+
+/// The kinds of records `jcUser` has lists of. Named rather than told apart by the
+/// address of their field list: a constant's address is not guaranteed to be the same
+/// at each use (and, after an unrelated change, was not).
+#[derive(Clone, Copy)]
+enum Record {
+    Address,
+    Phone,
+    Attribute,
 }
 
 /// The top-level attributes of `jcUser`, in key order so that the normalised map is
 /// built sorted.
 const TOP: &[(&str, Shape)] = &[
     ("activated", Shape::Flag),
-    ("addresses", Shape::Records(ADDRESS_FIELDS)),
+    ("addresses", Shape::Records(Record::Address)),
     ("alternateEmail", Shape::Text),
-    ("attributes", Shape::Records(ATTRIBUTE_FIELDS)),
+    ("attributes", Shape::Records(Record::Attribute)),
     ("company", Shape::Category),
     ("costCenter", Shape::Category),
     ("created", Shape::Text),
@@ -65,7 +85,7 @@ const TOP: &[(&str, Shape)] = &[
     ("location", Shape::Category),
     ("manager", Shape::Text),
     ("middlename", Shape::Text),
-    ("phoneNumbers", Shape::Records(PHONE_FIELDS)),
+    ("phoneNumbers", Shape::Records(Record::Phone)),
     ("state", Shape::Category),
     ("suspended", Shape::Flag),
     ("username", Shape::Text),
@@ -222,9 +242,10 @@ pub(crate) fn core_schema() -> Value {
 fn categorical(v: &serde_json::Value) -> Value {
     const SLOTS: usize = 256;
     const LONGEST: usize = 32;
+    // Initialised at compile time, so reaching it needs no first-use check.
     thread_local! {
-        static SHARED: std::cell::RefCell<Vec<Option<Arc<str>>>> =
-            std::cell::RefCell::new(vec![None; SLOTS]);
+        static SHARED: std::cell::RefCell<[Option<Arc<str>>; SLOTS]> =
+            const { std::cell::RefCell::new([const { None }; SLOTS]) };
     }
     let Some(text) = v.as_str() else {
         return Value::from_json(v);
@@ -280,6 +301,8 @@ pub fn normalize_jc_user_ref(json: &serde_json::Value) -> Value {
 pub(crate) struct Projection {
     /// Bit `i` set: `TOP[i]` is read.
     top: u32,
+    /// The indexes of the bits set in `top`, ascending (so in key order).
+    top_list: Vec<usize>,
     /// Other (passed-through) attributes that are read.
     others: Vec<String>,
 }
@@ -297,6 +320,7 @@ impl Projection {
                 }
             }
         }
+        p.top_list = (0..TOP.len()).filter(|&i| p.wants_top(i)).collect();
         p
     }
 
@@ -316,75 +340,77 @@ pub(crate) fn normalize_projected(
     // One pass over the input: known attributes into their slots, others kept as-is.
     let mut slots = [NONE; TOP.len()];
     let mut api_id = None;
-    // Sized to what is kept: a large request would make the allocator consolidate its
-    // free lists on every user.
-    let kept = projection.map_or(TOP.len() + 4, |p| {
-        p.top.count_ones() as usize + p.others.len()
-    });
-    let mut out: Vec<(Arc<str>, Value)> = Vec::with_capacity(kept);
+    // Attributes passed through as they are; most users have none that a table reads.
+    let mut others: Vec<(Arc<str>, Value)> = Vec::new();
     for (k, v) in obj {
         match top_index(k) {
             Some(i) => slots[i] = Some(v).filter(|v| !v.is_null()),
             _ if k == "_id" => api_id = Some(v).filter(|v| !v.is_null()),
             _ if projection.is_none_or(|p| p.others.iter().any(|o| o == k)) => {
-                out.push((key(k), Value::from_json(v)))
+                others.push((key(k), Value::from_json(v)))
             }
             _ => {}
         }
     }
-    let others = out.len();
-    for (i, (_, shape)) in TOP.iter().enumerate() {
-        if projection.is_some_and(|p| !p.wants_top(i)) {
-            continue;
-        }
+    let value = |i: usize| {
         let given = slots[i];
-        let value = match shape {
+        let value = match TOP.get(i).map_or(Shape::Text, |(_, shape)| *shape) {
             Shape::Id => api_id.or(given).map_or_else(empty_string, Value::from_json),
             Shape::Text => given.map_or_else(empty_string, Value::from_json),
             Shape::Category => given.map_or_else(empty_string, categorical),
             Shape::Flag => given.map_or(Value::Bool(false), Value::from_json),
-            Shape::Records(fields) => records(given, fields),
+            Shape::Records(kind) => records(given, kind),
         };
-        out.push((top_key(i), value));
+        (top_key(i), value)
+    };
+    // The known attributes come in key order, and a list of known length is collected
+    // straight into the map's one allocation; other attributes make building it sort.
+    match projection {
+        Some(p) if others.is_empty() => Value::map_sorted(p.top_list.iter().map(|&i| value(i))),
+        Some(p) => Value::map(p.top_list.iter().map(|&i| value(i)).chain(others)),
+        None if others.is_empty() => Value::map_sorted((0..TOP.len()).map(value)),
+        None => Value::map((0..TOP.len()).map(value).chain(others)),
     }
-    if others == 0 {
-        return Value::map_sorted(out);
-    }
-    Value::map(out)
 }
 
-/// The shared keys of one of the record field lists, and their order.
+/// A record kind's fields, their shared keys and their order.
 /// Bit i of the mask: `fields[i]` is categorical (every part of an address, which is
 /// mostly an office's; a phone's type; a custom attribute's name).
-fn record_keys(fields: &[&str]) -> (&'static [Arc<str>], &'static [usize], u32) {
+fn record_keys(
+    kind: Record,
+) -> (
+    &'static [&'static str],
+    &'static [Arc<str>],
+    &'static [usize],
+    u32,
+) {
     let w = words();
-    if std::ptr::eq(fields, ADDRESS_FIELDS) {
-        (&w.address_fields, &w.address_order, u32::MAX)
-    } else if std::ptr::eq(fields, PHONE_FIELDS) {
-        (&w.phone_fields, &w.phone_order, 1)
-    } else {
-        (&w.attribute_fields, &w.attribute_order, 1)
+    match kind {
+        Record::Address => (
+            ADDRESS_FIELDS,
+            &w.address_fields,
+            &w.address_order,
+            u32::MAX,
+        ),
+        Record::Phone => (PHONE_FIELDS, &w.phone_fields, &w.phone_order, 1),
+        Record::Attribute => (ATTRIBUTE_FIELDS, &w.attribute_fields, &w.attribute_order, 1),
     }
 }
 
 /// The most fields a record kind has.
 const MAX_RECORD_FIELDS: usize = 8;
 
-/// An array of objects with `fields` filled in as `""` when unset.
-fn records(v: Option<&serde_json::Value>, fields: &[&str]) -> Value {
+/// An array of records of `kind`, each with all its fields (`""` when unset).
+fn records(v: Option<&serde_json::Value>, kind: Record) -> Value {
     static EMPTY: OnceLock<Value> = OnceLock::new();
     let Some(items) = v.and_then(serde_json::Value::as_array) else {
         return EMPTY.get_or_init(|| Value::array(Vec::new())).clone();
     };
-    let (keys, order, categories) = record_keys(fields);
-    let normalized = items
-        .iter()
-        .map(|item| match item.as_object() {
-            Some(obj) => record(obj, fields, keys, order, categories),
-            None => Value::from_json(item),
-        })
-        .collect();
-    Value::array(normalized)
+    let (fields, keys, order, categories) = record_keys(kind);
+    Value::array_from(items.iter().map(|item| match item.as_object() {
+        Some(obj) => record(obj, fields, keys, order, categories),
+        None => Value::from_json(item),
+    }))
 }
 
 fn record(
@@ -394,35 +420,33 @@ fn record(
     order: &[usize],
     categories: u32,
 ) -> Value {
-    // The known fields by their index in `fields`; any other attribute kept as it is.
-    let mut known: [Option<Value>; MAX_RECORD_FIELDS] = Default::default();
+    // The known fields by their index in `fields`, converted only when the map is
+    // built (references need no dropping); any other attribute kept as it is.
+    let mut known: [Option<&serde_json::Value>; MAX_RECORD_FIELDS] = [None; MAX_RECORD_FIELDS];
     let mut others: Vec<(Arc<str>, Value)> = Vec::new();
     for (k, v) in obj {
         match fields.iter().position(|f| *f == k) {
             Some(_) if v.is_null() => {}
-            Some(i) if i < MAX_RECORD_FIELDS => {
-                known[i] = Some(if categories & (1 << i) != 0 {
-                    categorical(v)
-                } else {
-                    Value::from_json(v)
-                })
-            }
+            Some(i) if i < MAX_RECORD_FIELDS => known[i] = Some(v),
             _ => others.push((key(k), Value::from_json(v))),
         }
     }
-    let mut out: Vec<(Arc<str>, Value)> = Vec::with_capacity(fields.len() + others.len());
-    for &i in order {
-        if let (Some(shared), Some(slot)) = (keys.get(i), known.get_mut(i)) {
-            out.push((shared.clone(), slot.take().unwrap_or_else(empty_string)));
-        }
-    }
-    // Known fields come in key order; other attributes (rare) make building the map
-    // sort.
+    // `keys`, `order` and `known` all have an entry for each field.
+    let known_in_order = order.iter().map(|&i| {
+        let shared = keys.get(i).cloned().unwrap_or_else(|| Arc::from(""));
+        let value = match known.get(i).copied().flatten() {
+            None => empty_string(),
+            Some(v) if categories & (1 << i) != 0 => categorical(v),
+            Some(v) => Value::from_json(v),
+        };
+        (shared, value)
+    });
+    // Known fields come in key order, a list of known length that is collected straight
+    // into the map's one allocation; other attributes (rare) make building it sort.
     if others.is_empty() {
-        return Value::map_sorted(out);
+        return Value::map_sorted(known_in_order);
     }
-    out.append(&mut others);
-    Value::map(out)
+    Value::map(known_in_order.chain(others))
 }
 
 type R = Result<Value, Fault>;
@@ -431,8 +455,8 @@ fn is_empty(v: &Value) -> bool {
     match v {
         Value::Nil => true,
         Value::Str(s) => s.is_empty(),
-        Value::Array(a) => a.is_empty(),
-        Value::Map(m) => m.is_empty(),
+        Value::Array(a, _) => a.is_empty(),
+        Value::Map(m, _) => m.is_empty(),
         _ => false,
     }
 }
@@ -454,14 +478,25 @@ fn scim_list(
 ) -> R {
     let items: &[Value] = match v {
         Value::Nil => return Ok(Value::Nil),
-        Value::Array(a) => &a.items,
-        Value::Map(_) | Value::Str(_) => std::slice::from_ref(v),
+        Value::Array(a, _) => a.items(),
+        Value::Map(..) | Value::Str(_) => std::slice::from_ref(v),
         other => return Err(invalid(name, other, pos)),
     };
     b.charge(items.len() * 8, pos)?;
+    // One record (what the default table passes) becomes an array of one, built without
+    // gathering it in a vector first.
+    if let [item] = items {
+        if item.is_nil() {
+            return Ok(Value::Nil);
+        }
+        if !matches!(item, Value::Map(..) | Value::Str(_)) {
+            return Err(invalid(name, item, pos));
+        }
+        return Ok(convert(item, true).map_or(Value::Nil, |v| Value::array_from([v])));
+    }
     let mut out = Vec::with_capacity(items.len());
     for item in items.iter().filter(|i| !i.is_nil()) {
-        if !matches!(item, Value::Map(_) | Value::Str(_)) {
+        if !matches!(item, Value::Map(..) | Value::Str(_)) {
             return Err(invalid(name, item, pos));
         }
         if let Some(converted) = convert(item, out.is_empty()) {
@@ -482,13 +517,14 @@ fn primary_entry(primary: bool) -> Option<(Arc<str>, Value)> {
 fn to_scim_emails(b: &mut Budget, args: &[Value], pos: usize) -> R {
     scim_list("toScimEmails", arg(args, 0), b, pos, |email, primary| {
         email.as_str().filter(|s| !s.is_empty())?;
-        // Entries in key order.
-        let mut entries = Vec::with_capacity(3);
-        entries.extend(primary_entry(primary));
         let w = words();
-        entries.push((w.kind.clone(), Value::Str(w.work.clone())));
-        entries.push((w.value.clone(), email.clone()));
-        Some(Value::map_sorted(entries))
+        let kind = (w.kind.clone(), Value::Str(w.work.clone()));
+        let value = (w.value.clone(), email.clone());
+        // Entries in key order.
+        Some(match primary_entry(primary) {
+            Some(primary) => Value::map_sorted([primary, kind, value]),
+            None => Value::map_sorted([kind, value]),
+        })
     })
 }
 
@@ -499,22 +535,24 @@ fn to_scim_addresses(b: &mut Budget, args: &[Value], pos: usize) -> R {
         let map = addr.as_map()?;
         let w = words();
         // The shared key of an address field, by its position in ADDRESS_FIELDS.
-        let field = |name: &str| {
-            let i = ADDRESS_FIELDS.iter().position(|f| *f == name)?;
+        let field = |i: usize| {
             let key = w.address_fields.get(i)?;
             let value = map.get_shared(key).filter(|v| !is_empty(v))?;
             Some((key.clone(), value.clone()))
         };
         // Entries in key order.
-        let mut entries = Vec::with_capacity(7);
-        entries.extend(field("country"));
-        entries.extend(field("locality"));
-        entries.extend(field("postalCode"));
-        entries.extend(primary_entry(primary));
-        entries.extend(field("region"));
-        entries.extend(field("streetAddress"));
-        entries.push(field("type").unwrap_or_else(|| (w.kind.clone(), Value::Str(w.work.clone()))));
-        Some(Value::map_sorted(entries))
+        Some(Value::map_sorted_with(|entries| {
+            entries.extend(field(address::COUNTRY));
+            entries.extend(field(address::LOCALITY));
+            entries.extend(field(address::POSTAL_CODE));
+            entries.extend(primary_entry(primary));
+            entries.extend(field(address::REGION));
+            entries.extend(field(address::STREET_ADDRESS));
+            entries.push(
+                field(address::TYPE)
+                    .unwrap_or_else(|| (w.kind.clone(), Value::Str(w.work.clone()))),
+            );
+        }))
     })
 }
 
@@ -551,11 +589,13 @@ fn to_scim_phone_numbers(b: &mut Budget, args: &[Value], pos: usize) -> R {
                     .and_then(Value::as_str)
                     .unwrap_or(""),
             );
-            let mut entries = Vec::with_capacity(3);
-            entries.extend(primary_entry(primary));
-            entries.push((w.kind.clone(), Value::Str(kind)));
-            entries.push((w.value.clone(), number));
-            Some(Value::map_sorted(entries))
+            let kind = (w.kind.clone(), Value::Str(kind));
+            let value = (w.value.clone(), number);
+            // Entries in key order.
+            Some(match primary_entry(primary) {
+                Some(primary) => Value::map_sorted([primary, kind, value]),
+                None => Value::map_sorted([kind, value]),
+            })
         },
     )
 }
@@ -574,6 +614,21 @@ mod tests {
             TOP.len() <= 32,
             "the projection keeps one bit per attribute"
         );
+    }
+
+    #[test]
+    fn address_field_positions_name_the_fields() {
+        use super::{address, ADDRESS_FIELDS};
+        for (i, name) in [
+            (address::TYPE, "type"),
+            (address::STREET_ADDRESS, "streetAddress"),
+            (address::LOCALITY, "locality"),
+            (address::REGION, "region"),
+            (address::POSTAL_CODE, "postalCode"),
+            (address::COUNTRY, "country"),
+        ] {
+            assert_eq!(ADDRESS_FIELDS[i], name);
+        }
     }
 
     #[test]

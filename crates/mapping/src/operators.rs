@@ -151,8 +151,8 @@ fn range(a: i64, b: i64, pos: usize, budget: &mut Budget) -> Eval {
 fn contains_element(needle: &Value, haystack: &Value, pos: usize) -> Result<bool, Fault> {
     match haystack {
         Value::Nil => Ok(false),
-        Value::Array(a) => Ok(a.items.iter().any(|v| equal(v, needle))),
-        Value::Map(m) => match needle {
+        Value::Array(a, _) => Ok(a.items().iter().any(|v| equal(v, needle))),
+        Value::Map(m, _) => match needle {
             Value::Str(k) => Ok(m.get(k).is_some()),
             Value::Nil => Ok(false),
             other => Ok(m.get(&crate::gofmt::sprint(other)).is_some()),
@@ -167,7 +167,7 @@ fn contains_element(needle: &Value, haystack: &Value, pos: usize) -> Result<bool
 /// `object.key` with a name known at compile time.
 pub(crate) fn fetch_field(object: &Value, key: &Arc<str>, pos: usize) -> Eval {
     match object {
-        Value::Map(m) => Ok(m.get_shared(key).cloned().unwrap_or(Value::Nil)),
+        Value::Map(m, _) => Ok(m.get_shared(key).cloned().unwrap_or(Value::Nil)),
         other => fetch(other, &Value::Str(key.clone()), pos),
     }
 }
@@ -176,14 +176,14 @@ pub(crate) fn fetch_field(object: &Value, key: &Arc<str>, pos: usize) -> Eval {
 /// character (negative indexes count from the end).
 pub(crate) fn fetch(object: &Value, key: &Value, pos: usize) -> Eval {
     match (object, key) {
-        (Value::Map(m), Value::Str(k)) => Ok(m.get(k).cloned().unwrap_or(Value::Nil)),
-        (Value::Map(m), Value::Int(_) | Value::Float(_) | Value::Bool(_)) => Ok(m
+        (Value::Map(m, _), Value::Str(k)) => Ok(m.get(k).cloned().unwrap_or(Value::Nil)),
+        (Value::Map(m, _), Value::Int(_) | Value::Float(_) | Value::Bool(_)) => Ok(m
             .get(&crate::gofmt::sprint(key))
             .cloned()
             .unwrap_or(Value::Nil)),
-        (Value::Array(a), Value::Int(_) | Value::Float(_)) => {
-            let i = resolve_index(key, a.items.len(), pos)?;
-            Ok(a.items[i].clone())
+        (Value::Array(a, _), Value::Int(_) | Value::Float(_)) => {
+            let i = resolve_index(key, a.items().len(), pos)?;
+            Ok(a.items()[i].clone())
         }
         (Value::Str(s), Value::Int(_) | Value::Float(_)) => {
             let count = s.chars().count();
@@ -258,10 +258,10 @@ pub(crate) fn slice(
         Ok((a as usize, b as usize))
     };
     match object {
-        Value::Array(arr) => {
-            let (a, b) = clamp(arr.items.len())?;
+        Value::Array(arr, _) => {
+            let (a, b) = clamp(arr.items().len())?;
             budget.charge(b - a, pos)?;
-            Ok(Value::array(arr.items[a..b].to_vec()))
+            Ok(Value::array(arr.items()[a..b].to_vec()))
         }
         Value::Str(s) => {
             let (a, b) = clamp(s.chars().count())?;

@@ -23,7 +23,7 @@ pub(crate) fn run(
 ) -> Eval {
     let items = match m.eval(collection)? {
         Value::Nil => return Ok(Value::Nil),
-        Value::Array(a) => a,
+        Value::Array(a, _) => a,
         other => {
             return Err(Fault::runtime(
                 collection.pos,
@@ -35,7 +35,7 @@ pub(crate) fn run(
             ))
         }
     };
-    let items = &items.items;
+    let items = items.items();
     use PredicateKind::*;
     match kind {
         All | None | Any | One => {

@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use crate::error::ExprError;
+use crate::eval::Scratch;
 use crate::jumpcloud::normalize_jc_user_ref;
 use crate::table::{Applies, CompiledTable};
 use crate::value::Value;
@@ -126,18 +127,16 @@ impl Mapped<'_> {
 /// Maps an already-built environment; the fast path under [`preview`].
 pub fn map_user<'t>(env: &[Value], table: &'t CompiledTable, is_create: bool) -> Mapped<'t> {
     let mut outcomes = Vec::with_capacity(table.rows.len());
+    let mut scratch = Scratch::take();
     for row in &table.rows {
         let outcome = if row.applies == Applies::CreateOnly && !is_create {
             Outcome::Skipped
         } else {
-            match CompiledTable::row_value(row, env) {
-                Ok(Some(v)) => Outcome::Set(v),
-                Ok(None) => Outcome::Omitted,
-                Err(e) => Outcome::Failed(Box::new(e)),
-            }
+            CompiledTable::row_value(row, env, &mut scratch)
         };
         outcomes.push(outcome);
     }
+    scratch.give_back();
     let value_of = |i: usize| match outcomes.get(i) {
         Some(Outcome::Set(v)) => Some(v),
         _ => None,

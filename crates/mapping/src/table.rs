@@ -8,8 +8,10 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ExprError;
+use crate::eval::{Limits, Scratch};
 use crate::expression::Expression;
 use crate::jumpcloud::{self, Projection};
+use crate::preview::Outcome;
 use crate::target::Target;
 use crate::user_layout::UserLayout;
 use crate::value::Value;
@@ -269,16 +271,25 @@ impl CompiledTable {
         ]
     }
 
-    /// Evaluates one row's source. `Ok(None)` leaves the attribute out.
-    pub(crate) fn row_value(row: &CompiledRow, env: &[Value]) -> Result<Option<Value>, ExprError> {
+    /// Evaluates one row's source; nil leaves the attribute out. The outcome is
+    /// returned as it is kept, rather than as a `Result` of an `Option` to convert: the
+    /// error is large, and moving it through each row showed in profiles.
+    pub(crate) fn row_value(row: &CompiledRow, env: &[Value], scratch: &mut Scratch) -> Outcome {
         let jc_user = env.first().unwrap_or(&Value::Nil);
         let value = match &row.source {
             Source::Path(steps) => unset_as_nil(follow(jc_user, steps)),
             Source::CustomAttribute(name) => unset_as_nil(custom_attribute(jc_user, name)),
-            Source::Expression(e) => e.eval(env)?,
+            Source::Expression(e) => match e.eval_in(env, Limits::default(), scratch) {
+                Ok(v) => v,
+                Err(e) => return Outcome::Failed(Box::new(e)),
+            },
             Source::Constant(v) => v.clone(),
         };
-        Ok((!value.is_nil()).then_some(value))
+        if value.is_nil() {
+            Outcome::Omitted
+        } else {
+            Outcome::Set(value)
+        }
     }
 }
 
@@ -371,11 +382,11 @@ fn follow(value: &Value, steps: &[PathStep]) -> Value {
     let mut current = value;
     for step in steps {
         current = match (step, current) {
-            (PathStep::Key(k), Value::Map(m)) => match m.get_shared(k) {
+            (PathStep::Key(k), Value::Map(m, _)) => match m.get_shared(k) {
                 Some(v) => v,
                 None => return Value::Nil,
             },
-            (PathStep::Index(i), Value::Array(a)) => match a.items.get(*i) {
+            (PathStep::Index(i), Value::Array(a, _)) => match a.items().get(*i) {
                 Some(v) => v,
                 None => return Value::Nil,
             },
@@ -399,7 +410,7 @@ fn custom_attribute(jc_user: &Value, name: &str) -> Value {
 fn unset_as_nil(v: Value) -> Value {
     match &v {
         Value::Str(s) if s.is_empty() => Value::Nil,
-        Value::Array(a) if a.is_empty() => Value::Nil,
+        Value::Array(a, _) if a.is_empty() => Value::Nil,
         _ => v,
     }
 }

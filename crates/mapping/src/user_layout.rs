@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use crate::target::Target;
-use crate::value::Value;
+use crate::value::{Entry, Value};
 
 #[derive(Debug)]
 pub(crate) struct UserLayout {
@@ -65,7 +65,7 @@ impl Node {
     }
 
     /// Whether any row below this node has a value.
-    fn has_value<'v>(&self, values: &dyn Fn(usize) -> Option<&'v Value>) -> bool {
+    fn has_value<'v>(&self, values: &impl Fn(usize) -> Option<&'v Value>) -> bool {
         match self {
             Node::Row(row) => values(*row).is_some(),
             Node::Object(parts) => parts.iter().any(|(_, n)| n.has_value(values)),
@@ -73,25 +73,30 @@ impl Node {
         }
     }
 
-    /// The value of this node; None when no row below it has one.
-    fn build<'v>(
+    /// Pushes `(key, value)` for this node onto `entries` when some row below it has a
+    /// value. `entries` is a stack: an object pushes its parts above its parent's,
+    /// then drains them into its own map.
+    fn build_into<'v>(
         &self,
-        values: &dyn Fn(usize) -> Option<&'v Value>,
+        key: &Arc<str>,
+        values: &impl Fn(usize) -> Option<&'v Value>,
         schemas: &Value,
-    ) -> Option<Value> {
-        match self {
+        entries: &mut Vec<Entry>,
+    ) {
+        let value = match self {
             Node::Row(row) => values(*row).cloned(),
             Node::Schemas => Some(schemas.clone()),
             Node::Object(parts) => {
-                let mut entries = Vec::with_capacity(parts.len());
+                let start = entries.len();
                 for (key, node) in parts {
-                    if let Some(v) = node.build(values, schemas) {
-                        entries.push((key.clone(), v));
-                    }
+                    node.build_into(key, values, schemas, entries);
                 }
                 // Keys are in order, so building the map does not sort.
-                (!entries.is_empty()).then(|| Value::map_sorted(entries))
+                (entries.len() > start).then(|| Value::map_sorted(entries.drain(start..)))
             }
+        };
+        if let Some(value) = value {
+            entries.push((key.clone(), value));
         }
     }
 }
@@ -138,7 +143,7 @@ impl UserLayout {
     }
 
     /// The SCIM User given each compiled row's value (None: left out).
-    pub fn build<'v>(&self, values: &dyn Fn(usize) -> Option<&'v Value>) -> Value {
+    pub fn build<'v>(&self, values: &impl Fn(usize) -> Option<&'v Value>) -> Value {
         let has_value = |slot: usize| self.top.get(slot).is_some_and(|(_, n)| n.has_value(values));
         let present = self
             .extensions
@@ -158,12 +163,10 @@ impl UserLayout {
             }
             Value::array(list)
         };
-        let mut entries = Vec::with_capacity(self.top.len());
-        for (key, node) in &self.top {
-            if let Some(v) = node.build(values, &schemas) {
-                entries.push((key.clone(), v));
+        Value::map_sorted_with(|entries| {
+            for (key, node) in &self.top {
+                node.build_into(key, values, &schemas, entries);
             }
-        }
-        Value::map_sorted(entries)
+        })
     }
 }

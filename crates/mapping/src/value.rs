@@ -15,6 +15,11 @@ use crate::dates::{GoTime, Zone};
 pub const MAX_VALUE_DEPTH: u32 = 128;
 
 /// A value of the expression language.
+///
+/// An array or a map is one shared allocation (its elements, behind an `Arc<[…]>`);
+/// its nesting depth sits beside it in the variant, where it costs no space (the
+/// variant's tag leaves room for it), rather than in a header that would need a second
+/// allocation.
 #[derive(Clone, Debug, Default)]
 pub enum Value {
     #[default]
@@ -23,8 +28,8 @@ pub enum Value {
     Int(i64),
     Float(f64),
     Str(Arc<str>),
-    Array(Arc<Array>),
-    Map(Arc<Map>),
+    Array(Array, Depth),
+    Map(Map, Depth),
     /// Go's `time.Time`: an instant and the zone it is shown in.
     Time(Arc<GoTime>),
     /// Go's `time.Duration`, in nanoseconds.
@@ -33,29 +38,37 @@ pub enum Value {
     Location(Arc<Zone>),
 }
 
-/// An array and its nesting depth.
-#[derive(Debug, Default)]
-pub struct Array {
-    depth: u32,
-    pub items: Vec<Value>,
-}
+/// The nesting depth of an array or map: 1 for a flat one.
+pub type Depth = u32;
 
-/// A map with string keys and its nesting depth. Entries are kept sorted by key (the
-/// order Go prints them in) in one vector: maps here are small and built once, so a
-/// binary search beats a tree and building costs one allocation.
-#[derive(Debug, Default)]
-pub struct Map {
-    depth: u32,
-    entries: Vec<(Arc<str>, Value)>,
-}
+/// One entry of a map.
+pub type Entry = (Arc<str>, Value);
+
+/// The elements of an array, shared.
+#[derive(Clone, Debug)]
+pub struct Array(Arc<[Value]>);
+
+/// The entries of a map, shared, sorted by key (the order Go prints them in): maps here
+/// are small and built once, so a sorted slice beats a tree and building costs one
+/// allocation.
+#[derive(Clone, Debug)]
+pub struct Map(Arc<[Entry]>);
 
 impl Array {
+    pub fn items(&self) -> &[Value] {
+        &self.0
+    }
+
     pub fn len(&self) -> usize {
-        self.items.len()
+        self.0.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
+        self.0.is_empty()
+    }
+
+    pub fn ptr_eq(a: &Array, b: &Array) -> bool {
+        Arc::ptr_eq(&a.0, &b.0)
     }
 }
 
@@ -63,24 +76,24 @@ impl Map {
     pub fn get(&self, key: &str) -> Option<&Value> {
         // Small maps (most records) are scanned: comparing lengths first skips almost
         // every string comparison.
-        if self.entries.len() <= 16 {
+        if self.0.len() <= 16 {
             return self
-                .entries
+                .0
                 .iter()
                 .find(|(k, _)| k.len() == key.len() && **k == *key)
                 .map(|(_, v)| v);
         }
-        self.entries
+        self.0
             .binary_search_by(|(k, _)| k.as_bytes().cmp(key.as_bytes()))
             .ok()
-            .map(|i| &self.entries[i].1)
+            .map(|i| &self.0[i].1)
     }
 
     /// [`Map::get`] for a key that is usually the very string the map was built with
     /// (the shared names of `jcUser`, interned when an expression is compiled): a scan
     /// comparing pointers finds it without comparing text.
     pub fn get_shared(&self, key: &Arc<str>) -> Option<&Value> {
-        match self.entries.iter().find(|(k, _)| Arc::ptr_eq(k, key)) {
+        match self.0.iter().find(|(k, _)| Arc::ptr_eq(k, key)) {
             Some((_, v)) => Some(v),
             None => self.get(key),
         }
@@ -88,24 +101,33 @@ impl Map {
 
     /// Entries in key order.
     pub fn iter(&self) -> impl Iterator<Item = (&Arc<str>, &Value)> {
-        self.entries.iter().map(|(k, v)| (k, v))
+        self.0.iter().map(|(k, v)| (k, v))
     }
 
     pub fn keys(&self) -> impl Iterator<Item = &Arc<str>> {
-        self.entries.iter().map(|(k, _)| k)
+        self.0.iter().map(|(k, _)| k)
     }
 
     pub fn values(&self) -> impl Iterator<Item = &Value> {
-        self.entries.iter().map(|(_, v)| v)
+        self.0.iter().map(|(_, v)| v)
     }
 
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.0.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.0.is_empty()
     }
+
+    pub fn ptr_eq(a: &Map, b: &Map) -> bool {
+        Arc::ptr_eq(&a.0, &b.0)
+    }
+}
+
+/// One more than the deepest of `values`.
+fn depth_over<'v>(values: impl Iterator<Item = &'v Value>) -> Depth {
+    1 + values.map(Value::depth).max().unwrap_or(0)
 }
 
 impl Value {
@@ -119,8 +141,16 @@ impl Value {
 
     /// Builds an array; its depth is one more than its deepest element.
     pub fn array(items: Vec<Value>) -> Value {
-        let depth = 1 + items.iter().map(Value::depth).max().unwrap_or(0);
-        Value::Array(Arc::new(Array { depth, items }))
+        Value::array_from(items)
+    }
+
+    /// Builds an array from an iterator. An iterator whose length is known exactly
+    /// (a slice's or a `Vec`'s, mapped) is collected straight into the shared
+    /// allocation; any other goes through a vector first.
+    pub(crate) fn array_from(items: impl IntoIterator<Item = Value>) -> Value {
+        let items: Arc<[Value]> = items.into_iter().collect();
+        let depth = depth_over(items.iter());
+        Value::Array(Array(items), depth)
     }
 
     /// Builds a map from entries in any order; of repeated keys the last one wins. Its
@@ -135,16 +165,33 @@ impl Value {
             entries.sort_by(key_order);
             dedup_keeping_last(&mut entries);
         }
-        let depth = 1 + entries.iter().map(|(_, v)| v.depth()).max().unwrap_or(0);
-        Value::Map(Arc::new(Map { depth, entries }))
+        Value::map_sorted(entries)
     }
 
     /// Builds a map from entries already in key order, with no repeated key (the
-    /// caller builds them so): nothing to check or sort.
-    pub(crate) fn map_sorted(entries: Vec<(Arc<str>, Value)>) -> Value {
+    /// caller builds them so): nothing to check or sort. Like [`Value::array_from`],
+    /// an iterator of known length is collected straight into the shared allocation.
+    pub(crate) fn map_sorted(entries: impl IntoIterator<Item = Entry>) -> Value {
+        let entries: Arc<[Entry]> = entries.into_iter().collect();
         debug_assert!(entries.is_sorted_by(|a, b| a.0.as_bytes() < b.0.as_bytes()));
-        let depth = 1 + entries.iter().map(|(_, v)| v.depth()).max().unwrap_or(0);
-        Value::Map(Arc::new(Map { depth, entries }))
+        let depth = depth_over(entries.iter().map(|(_, v)| v));
+        Value::Map(Map(entries), depth)
+    }
+
+    /// Builds a map from the entries `fill` pushes, in key order and without repeated
+    /// keys, gathered in a buffer this thread keeps: the map is then the only
+    /// allocation. `fill` may build maps itself (they get a buffer of their own), or
+    /// push and drain entries above the length it was given, as a stack.
+    pub(crate) fn map_sorted_with(fill: impl FnOnce(&mut Vec<Entry>)) -> Value {
+        thread_local! {
+            static BUFFER: std::cell::Cell<Vec<Entry>> = const { std::cell::Cell::new(Vec::new()) };
+        }
+        let mut buffer = BUFFER.with(std::cell::Cell::take);
+        buffer.clear();
+        fill(&mut buffer);
+        let map = Value::map_sorted(buffer.drain(..));
+        BUFFER.with(|cell| cell.set(buffer));
+        map
     }
 
     /// The empty map, shared.
@@ -156,8 +203,7 @@ impl Value {
     /// Nesting depth: 0 for scalars, 1 for a flat array or map.
     pub fn depth(&self) -> u32 {
         match self {
-            Value::Array(a) => a.depth,
-            Value::Map(m) => m.depth,
+            Value::Array(_, depth) | Value::Map(_, depth) => *depth,
             _ => 0,
         }
     }
@@ -175,14 +221,14 @@ impl Value {
 
     pub fn as_array(&self) -> Option<&[Value]> {
         match self {
-            Value::Array(a) => Some(&a.items),
+            Value::Array(a, _) => Some(a.items()),
             _ => None,
         }
     }
 
     pub fn as_map(&self) -> Option<&Map> {
         match self {
-            Value::Map(m) => Some(m),
+            Value::Map(m, _) => Some(m),
             _ => None,
         }
     }
@@ -191,7 +237,7 @@ impl Value {
     pub fn get(&self, key: &str) -> &Value {
         static NIL: Value = Value::Nil;
         match self {
-            Value::Map(m) => m.get(key).unwrap_or(&NIL),
+            Value::Map(m, _) => m.get(key).unwrap_or(&NIL),
             _ => &NIL,
         }
     }
@@ -204,8 +250,8 @@ impl Value {
             Value::Int(_) => "int",
             Value::Float(_) => "float64",
             Value::Str(_) => "string",
-            Value::Array(_) => "[]interface {}",
-            Value::Map(_) => "map[string]interface {}",
+            Value::Array(..) => "[]interface {}",
+            Value::Map(..) => "map[string]interface {}",
             Value::Time(_) => "time.Time",
             Value::Duration(_) => "time.Duration",
             Value::Location(_) => "*time.Location",
@@ -220,8 +266,8 @@ impl Value {
             Value::Int(_) => "int",
             Value::Float(_) => "float",
             Value::Str(_) => "string",
-            Value::Array(_) => "array",
-            Value::Map(_) => "map",
+            Value::Array(..) => "array",
+            Value::Map(..) => "map",
             Value::Time(_) => "time.Time",
             Value::Duration(_) => "time.Duration",
             Value::Location(_) => "time.Location",
@@ -261,8 +307,8 @@ impl Value {
                 }
             }
             Value::Str(s) => J::String(s.to_string()),
-            Value::Array(a) => J::Array(a.items.iter().map(Value::to_json).collect()),
-            Value::Map(m) => J::Object(
+            Value::Array(a, _) => J::Array(a.items().iter().map(Value::to_json).collect()),
+            Value::Map(m, _) => J::Object(
                 m.iter()
                     .map(|(k, v)| (k.to_string(), v.to_json()))
                     .collect(),
@@ -320,17 +366,15 @@ pub fn equal(a: &Value, b: &Value) -> bool {
             a.as_f64() == b.as_f64()
         }
         (Value::Str(x), Value::Str(y)) => x == y,
-        (Value::Array(x), Value::Array(y)) => {
-            Arc::ptr_eq(x, y)
-                || (x.items.len() == y.items.len()
-                    && x.items.iter().zip(&y.items).all(|(p, q)| equal(p, q)))
+        (Value::Array(x, _), Value::Array(y, _)) => {
+            Array::ptr_eq(x, y)
+                || (x.len() == y.len() && x.items().iter().zip(y.items()).all(|(p, q)| equal(p, q)))
         }
-        (Value::Map(x), Value::Map(y)) => {
-            Arc::ptr_eq(x, y)
-                || (x.entries.len() == y.entries.len()
-                    && x.entries
-                        .iter()
-                        .zip(y.entries.iter())
+        (Value::Map(x, _), Value::Map(y, _)) => {
+            Map::ptr_eq(x, y)
+                || (x.len() == y.len()
+                    && x.iter()
+                        .zip(y.iter())
                         .all(|((k1, v1), (k2, v2))| k1 == k2 && equal(v1, v2)))
         }
         (Value::Time(x), Value::Time(y)) => x.instant_nanos() == y.instant_nanos(),

@@ -46,7 +46,7 @@ fn flatten_into(
 ) -> Result<(), Fault> {
     for item in items {
         match item {
-            Value::Array(inner) => flatten_into(&inner.items, out, b, pos)?,
+            Value::Array(inner, _) => flatten_into(inner.items(), out, b, pos)?,
             other => {
                 b.charge(1, pos)?;
                 out.push(other.clone());
@@ -191,7 +191,7 @@ fn sort(b: &mut Budget, args: &[Value], pos: usize) -> R {
 
 fn keys(b: &mut Budget, args: &[Value], pos: usize) -> R {
     match arg(args, 0) {
-        Value::Map(m) => {
+        Value::Map(m, _) => {
             b.charge(m.len(), pos)?;
             Ok(Value::array(
                 m.keys().map(|k| Value::Str(k.clone())).collect(),
@@ -203,7 +203,7 @@ fn keys(b: &mut Budget, args: &[Value], pos: usize) -> R {
 
 fn values(b: &mut Budget, args: &[Value], pos: usize) -> R {
     match arg(args, 0) {
-        Value::Map(m) => {
+        Value::Map(m, _) => {
             b.charge(m.len(), pos)?;
             Ok(Value::array(m.values().cloned().collect()))
         }
@@ -215,8 +215,8 @@ fn values(b: &mut Budget, args: &[Value], pos: usize) -> R {
 fn len(_: &mut Budget, args: &[Value], pos: usize) -> R {
     match arg(args, 0) {
         Value::Str(s) => Ok(Value::Int(s.chars().count() as i64)),
-        Value::Array(a) => Ok(Value::Int(a.len() as i64)),
-        Value::Map(m) => Ok(Value::Int(m.len() as i64)),
+        Value::Array(a, _) => Ok(Value::Int(a.len() as i64)),
+        Value::Map(m, _) => Ok(Value::Int(m.len() as i64)),
         other => Err(invalid("len", other, pos)),
     }
 }

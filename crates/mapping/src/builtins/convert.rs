@@ -180,7 +180,7 @@ fn from_base64(b: &mut Budget, args: &[Value], pos: usize) -> R {
 
 fn to_pairs(b: &mut Budget, args: &[Value], pos: usize) -> R {
     match arg(args, 0) {
-        Value::Map(m) => {
+        Value::Map(m, _) => {
             b.charge(m.len() * 3, pos)?;
             Ok(Value::array(
                 m.iter()

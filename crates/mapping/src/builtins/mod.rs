@@ -123,7 +123,7 @@ pub(crate) fn array_arg<'a>(
     pos: usize,
 ) -> Result<&'a [Value], Fault> {
     match args.get(i) {
-        Some(Value::Array(a)) => Ok(&a.items),
+        Some(Value::Array(a, _)) => Ok(a.items()),
         Some(other) => Err(invalid(name, other, pos)),
         None => Err(Fault::runtime(
             pos,

@@ -39,7 +39,7 @@ fn numbers<'a>(
         b.step(pos)?;
         match a {
             Value::Int(_) | Value::Float(_) => out.push(a),
-            Value::Array(arr) => numbers(name, &arr.items, out, b, pos)?,
+            Value::Array(arr, _) => numbers(name, arr.items(), out, b, pos)?,
             other => return Err(invalid(name, other, pos)),
         }
     }
