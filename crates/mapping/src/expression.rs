@@ -78,9 +78,9 @@ impl Expression {
         limits: Limits,
         scratch: &mut Scratch,
     ) -> Result<Value, ExprError> {
-        let mut machine = Machine::new(env, &self.variables, limits, std::mem::take(scratch));
+        let mut machine = Machine::new(env, &self.variables, limits, scratch);
         let result = machine.eval(&self.op);
-        *scratch = machine.into_scratch();
+        machine.finish();
         result.map_err(|fault| fault.bind(&self.source))
     }
 }

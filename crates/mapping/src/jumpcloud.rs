@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock};
 use crate::builtins::{arg, builtin, invalid, Builtin};
 use crate::error::Fault;
 use crate::eval::Budget;
-use crate::value::Value;
+use crate::value::{Hint, Value};
 
 pub(crate) const BUILTINS: &[Builtin] = &[
     builtin("notNullOrEmpty", not_null_or_empty, 1, 1),
@@ -256,11 +256,7 @@ fn categorical(v: &serde_json::Value) -> Value {
     if text.len() > LONGEST {
         return Value::str(text);
     }
-    // FNV-1a.
-    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
-    let slot = (hash as usize) % SLOTS;
+    let slot = slot_of(text.as_bytes()) % SLOTS;
     SHARED.with(|shared| {
         let Ok(mut shared) = shared.try_borrow_mut() else {
             return Value::str(text);
@@ -275,6 +271,24 @@ fn categorical(v: &serde_json::Value) -> Value {
             None => Value::str(text),
         }
     })
+}
+
+/// The slot of a categorical value in the table of 256: a hash of its first and last
+/// eight bytes and its length. A byte-at-a-time hash cost more than the rest of the
+/// lookup; values that collide only share a slot, taking turns in it.
+fn slot_of(text: &[u8]) -> usize {
+    let word = |part: &[u8]| match part.get(..8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
+        Some(w) => u64::from_le_bytes(w),
+        None => part.iter().fold(0, |w, &b| (w << 8) | u64::from(b)),
+    };
+    let n = text.len();
+    let head = word(text);
+    let tail = match n.checked_sub(8) {
+        Some(start) if start > 0 => word(text.get(start..).unwrap_or_default()),
+        _ => 0,
+    };
+    let mixed = (head ^ tail.rotate_left(29) ^ n as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    (mixed >> 56) as usize
 }
 
 fn empty_string() -> Value {
@@ -535,9 +549,14 @@ fn to_scim_addresses(b: &mut Budget, args: &[Value], pos: usize) -> R {
         let map = addr.as_map()?;
         let w = words();
         // The shared key of an address field, by its position in ADDRESS_FIELDS.
+        // Where each field was last found: records are mostly the normalised ones,
+        // all of one shape.
+        static HINTS: [Hint; ADDRESS_FIELDS.len()] = [const { Hint::new() }; ADDRESS_FIELDS.len()];
         let field = |i: usize| {
             let key = w.address_fields.get(i)?;
-            let value = map.get_shared(key).filter(|v| !is_empty(v))?;
+            let value = map
+                .get_hinted(key, HINTS.get(i)?)
+                .filter(|v| !is_empty(v))?;
             Some((key.clone(), value.clone()))
         };
         // Entries in key order.
@@ -576,16 +595,18 @@ fn to_scim_phone_numbers(b: &mut Budget, args: &[Value], pos: usize) -> R {
         b,
         pos,
         |phone, primary| {
+            static NUMBER: Hint = Hint::new();
+            static KIND: Hint = Hint::new();
             let map = phone.as_map()?;
             let w = words();
             let number = w
                 .phone_fields
                 .get(1)
-                .and_then(|k| map.get_shared(k))
+                .and_then(|k| map.get_hinted(k, &NUMBER))
                 .filter(|v| !is_empty(v))?
                 .clone();
             let kind = scim_phone_type(
-                map.get_shared(&w.kind)
+                map.get_hinted(&w.kind, &KIND)
                     .and_then(Value::as_str)
                     .unwrap_or(""),
             );

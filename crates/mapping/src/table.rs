@@ -14,7 +14,7 @@ use crate::jumpcloud::{self, Projection};
 use crate::preview::Outcome;
 use crate::target::Target;
 use crate::user_layout::UserLayout;
-use crate::value::Value;
+use crate::value::{Hint, Value};
 
 /// The variables a mapping expression sees, in slot order.
 pub const MAPPING_VARIABLES: &[&str] = &["jcUser", "providerUser"];
@@ -160,9 +160,10 @@ impl MappingTable {
 }
 
 /// A step of a direct path.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Debug)]
 enum PathStep {
-    Key(Arc<str>),
+    /// A key, and where it was last found.
+    Key(Arc<str>, Hint),
     Index(usize),
 }
 
@@ -299,7 +300,7 @@ fn jc_user_fields(rows: &[CompiledRow]) -> Option<Vec<Arc<str>>> {
     for row in rows {
         match &row.source {
             Source::Path(steps) => match steps.first() {
-                Some(PathStep::Key(k)) => fields.push(k.clone()),
+                Some(PathStep::Key(k, _)) => fields.push(k.clone()),
                 _ => return None,
             },
             Source::CustomAttribute(_) => fields.push(Arc::from("attributes")),
@@ -360,7 +361,7 @@ fn compile_direct(text: &str) -> Result<Source, RowError> {
                 "{segment:?} in {text:?} is not an attribute name"
             )));
         }
-        steps.push(PathStep::Key(jumpcloud::key(name)));
+        steps.push(PathStep::Key(jumpcloud::key(name), Hint::default()));
         while !rest.is_empty() {
             let (index, after) = rest
                 .split_once(']')
@@ -382,7 +383,7 @@ fn follow(value: &Value, steps: &[PathStep]) -> Value {
     let mut current = value;
     for step in steps {
         current = match (step, current) {
-            (PathStep::Key(k), Value::Map(m, _)) => match m.get_shared(k) {
+            (PathStep::Key(k, hint), Value::Map(m, _)) => match m.get_hinted(k, hint) {
                 Some(v) => v,
                 None => return Value::Nil,
             },
