@@ -67,15 +67,31 @@ impl Budget {
         }
     }
 
+    #[inline]
     pub fn step(&mut self, pos: usize) -> Result<(), Fault> {
-        self.steps += 1;
+        self.steps_at(1, pos)
+    }
+
+    /// Counts `n` steps of the operation at `pos`: the same as `n` calls of
+    /// [`Budget::step`], whose error names only the position and the limit.
+    #[inline]
+    pub fn steps_at(&mut self, n: u64, pos: usize) -> Result<(), Fault> {
+        self.steps = self.steps.saturating_add(n);
         if self.steps > self.limits.max_steps {
-            return Err(Fault::limit(
-                pos,
-                format!("evaluation exceeded {} steps", self.limits.max_steps),
-            ));
+            return Err(self.out_of_steps(pos));
         }
         Ok(())
+    }
+
+    /// Kept out of line, so that counting a step (done for every operation) is a few
+    /// instructions the compiler inlines.
+    #[cold]
+    #[inline(never)]
+    fn out_of_steps(&self, pos: usize) -> Fault {
+        Fault::limit(
+            pos,
+            format!("evaluation exceeded {} steps", self.limits.max_steps),
+        )
     }
 }
 
@@ -141,9 +157,15 @@ impl<'e> Machine<'e> {
 
     /// Empties the stacks (an error may leave frames or locals on them) for the next
     /// evaluation.
-    pub fn finish(self) {
-        self.scratch.locals.clear();
-        self.scratch.frames.clear();
+    #[inline]
+    pub fn finish(&mut self) {
+        // Usually empty already; clearing an empty stack still walks the drop glue.
+        if !self.scratch.locals.is_empty() {
+            self.scratch.locals.clear();
+        }
+        if !self.scratch.frames.is_empty() {
+            self.scratch.frames.clear();
+        }
     }
 
     pub fn frames(&mut self) -> &mut Vec<Frame> {
@@ -410,8 +432,7 @@ impl<'e> Machine<'e> {
             _ => return Ok(None),
         };
         // `eval` then `eval_chain` each count the field.
-        self.budget.step(op.pos)?;
-        self.budget.step(op.pos)?;
+        self.budget.steps_at(2, op.pos)?;
         Ok(Some(value))
     }
 
@@ -620,14 +641,21 @@ fn peek_element<'a>(
 
 /// Refuses values nested deeper than [`MAX_VALUE_DEPTH`]; only a loop such as
 /// `reduce(1..1000, [#acc])` could build one.
+#[inline(always)]
 pub(crate) fn check_depth(value: Value, pos: usize) -> Eval {
     if value.depth() > MAX_VALUE_DEPTH {
-        return Err(Fault::limit(
-            pos,
-            format!("value nested more than {MAX_VALUE_DEPTH} levels deep"),
-        ));
+        return Err(too_deep(pos));
     }
     Ok(value)
+}
+
+#[cold]
+#[inline(never)]
+fn too_deep(pos: usize) -> Fault {
+    Fault::limit(
+        pos,
+        format!("value nested more than {MAX_VALUE_DEPTH} levels deep"),
+    )
 }
 
 fn unary(op: UnaryOp, v: Value, pos: usize) -> Eval {

@@ -168,11 +168,6 @@ pub(crate) fn key(name: &str) -> Arc<str> {
     }
 }
 
-/// The shared key of `TOP[i]`, reached without a lookup.
-fn top_key(i: usize) -> Arc<str> {
-    words().top.get(i).cloned().unwrap_or_else(|| Arc::from(""))
-}
-
 /// The names every mapped user needs, shared and reached without a lookup.
 struct Words {
     primary: Arc<str>,
@@ -349,14 +344,12 @@ pub(crate) fn normalize_projected(
     projection: Option<&Projection>,
 ) -> Value {
     const NONE: Option<&serde_json::Value> = None;
-    let empty = serde_json::Map::new();
-    let obj = json.as_object().unwrap_or(&empty);
     // One pass over the input: known attributes into their slots, others kept as-is.
     let mut slots = [NONE; TOP.len()];
     let mut api_id = None;
     // Attributes passed through as they are; most users have none that a table reads.
     let mut others: Vec<(Arc<str>, Value)> = Vec::new();
-    for (k, v) in obj {
+    for (k, v) in json.as_object().into_iter().flatten() {
         match top_index(k) {
             Some(i) => slots[i] = Some(v).filter(|v| !v.is_null()),
             _ if k == "_id" => api_id = Some(v).filter(|v| !v.is_null()),
@@ -366,6 +359,7 @@ pub(crate) fn normalize_projected(
             _ => {}
         }
     }
+    let top_keys = &words().top;
     let value = |i: usize| {
         let given = slots[i];
         let value = match TOP.get(i).map_or(Shape::Text, |(_, shape)| *shape) {
@@ -375,7 +369,8 @@ pub(crate) fn normalize_projected(
             Shape::Flag => given.map_or(Value::Bool(false), Value::from_json),
             Shape::Records(kind) => records(given, kind),
         };
-        (top_key(i), value)
+        let key = top_keys.get(i).cloned().unwrap_or_else(|| Arc::from(""));
+        (key, value)
     };
     // The known attributes come in key order, and a list of known length is collected
     // straight into the map's one allocation; other attributes make building it sort.
@@ -488,7 +483,7 @@ fn scim_list(
     v: &Value,
     b: &mut Budget,
     pos: usize,
-    convert: fn(&Value, bool) -> Option<Value>,
+    convert: impl Fn(&Value, bool) -> Option<Value>,
 ) -> R {
     let items: &[Value] = match v {
         Value::Nil => return Ok(Value::Nil),
@@ -560,18 +555,18 @@ fn to_scim_addresses(b: &mut Budget, args: &[Value], pos: usize) -> R {
             Some((key.clone(), value.clone()))
         };
         // Entries in key order.
-        Some(Value::map_sorted_with(|entries| {
-            entries.extend(field(address::COUNTRY));
-            entries.extend(field(address::LOCALITY));
-            entries.extend(field(address::POSTAL_CODE));
-            entries.extend(primary_entry(primary));
-            entries.extend(field(address::REGION));
-            entries.extend(field(address::STREET_ADDRESS));
-            entries.push(
+        Some(Value::map_sorted_present([
+            field(address::COUNTRY),
+            field(address::LOCALITY),
+            field(address::POSTAL_CODE),
+            primary_entry(primary),
+            field(address::REGION),
+            field(address::STREET_ADDRESS),
+            Some(
                 field(address::TYPE)
                     .unwrap_or_else(|| (w.kind.clone(), Value::Str(w.work.clone()))),
-            );
-        }))
+            ),
+        ]))
     })
 }
 

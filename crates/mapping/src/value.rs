@@ -221,6 +221,21 @@ impl Value {
         Value::Map(Map(entries), depth)
     }
 
+    /// Builds a map from entries in key order, without repeated keys, of which the
+    /// absent ones are left out: counted first, so that the present ones are collected
+    /// straight into the map's one allocation, with no buffer to fetch from the thread.
+    pub(crate) fn map_sorted_present<const N: usize>(parts: [Option<Entry>; N]) -> Value {
+        let n = parts.iter().filter(|p| p.is_some()).count();
+        let mut present = parts.into_iter().flatten();
+        // `present` yields exactly `n` entries: the fallback is never taken, it only
+        // keeps the iterator's length known.
+        Value::map_sorted((0..n).map(|_| {
+            present
+                .next()
+                .unwrap_or_else(|| (Arc::from(""), Value::Nil))
+        }))
+    }
+
     /// Builds a map from the entries `fill` pushes, in key order and without repeated
     /// keys, gathered in a buffer this thread keeps: the map is then the only
     /// allocation. `fill` may build maps itself (they get a buffer of their own), or
