@@ -140,24 +140,44 @@ fn names() -> &'static NameTable {
     })
 }
 
+/// The longest name in [`TOP`].
+const LONGEST_TOP_NAME: usize = 18;
+/// An empty place in [`TOP_BY_LENGTH`].
+const NO_INDEX: u8 = u8::MAX;
+
+/// The indexes in [`TOP`] of the names of each length, built when compiling (a name
+/// longer than [`LONGEST_TOP_NAME`], or more than four of one length, fails the build),
+/// so that finding a name needs no initialisation check or indirection.
+const TOP_BY_LENGTH: [[u8; 4]; LONGEST_TOP_NAME + 1] = {
+    let mut table = [[NO_INDEX; 4]; LONGEST_TOP_NAME + 1];
+    let mut i = 0;
+    while i < TOP.len() {
+        let len = TOP[i].0.len();
+        let mut j = 0;
+        while table[len][j] != NO_INDEX {
+            j += 1;
+        }
+        table[len][j] = i as u8;
+        i += 1;
+    }
+    table
+};
+
 /// The index of `name` in [`TOP`]. Names are bucketed by length and told apart by
 /// their first byte before their text is compared: cheaper than hashing each key of
 /// each user.
 fn top_index(name: &str) -> Option<usize> {
-    static BY_LENGTH: OnceLock<Vec<Vec<usize>>> = OnceLock::new();
-    let by_length = BY_LENGTH.get_or_init(|| {
-        let longest = TOP.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
-        let mut buckets = vec![Vec::new(); longest + 1];
-        for (i, (n, _)) in TOP.iter().enumerate() {
-            buckets[n.len()].push(i);
-        }
-        buckets
-    });
-    let first = name.as_bytes().first()?;
-    by_length.get(name.len())?.iter().copied().find(|&i| {
-        TOP.get(i)
-            .is_some_and(|(n, _)| n.as_bytes().first() == Some(first) && *n == name)
-    })
+    let bytes = name.as_bytes();
+    let first = bytes.first()?;
+    TOP_BY_LENGTH
+        .get(bytes.len())?
+        .iter()
+        .take_while(|&&i| i != NO_INDEX)
+        .map(|&i| usize::from(i))
+        .find(|&i| {
+            TOP.get(i)
+                .is_some_and(|(n, _)| n.as_bytes().first() == Some(first) && n.as_bytes() == bytes)
+        })
 }
 
 /// Shared key strings, so normalising a user does not allocate its keys again.
@@ -237,9 +257,11 @@ pub(crate) fn core_schema() -> Value {
 fn categorical(v: &serde_json::Value) -> Value {
     const SLOTS: usize = 256;
     const LONGEST: usize = 32;
+    /// A shared value and its fingerprint.
+    type Slot = Option<(Fingerprint, Arc<str>)>;
     // Initialised at compile time, so reaching it needs no first-use check.
     thread_local! {
-        static SHARED: std::cell::RefCell<[Option<Arc<str>>; SLOTS]> =
+        static SHARED: std::cell::RefCell<[Slot; SLOTS]> =
             const { std::cell::RefCell::new([const { None }; SLOTS]) };
     }
     let Some(text) = v.as_str() else {
@@ -251,16 +273,18 @@ fn categorical(v: &serde_json::Value) -> Value {
     if text.len() > LONGEST {
         return Value::str(text);
     }
-    let slot = slot_of(text.as_bytes()) % SLOTS;
+    let print = Fingerprint::of(text.as_bytes());
     SHARED.with(|shared| {
         let Ok(mut shared) = shared.try_borrow_mut() else {
             return Value::str(text);
         };
-        match shared.get_mut(slot) {
-            Some(Some(s)) if **s == *text => Value::Str(s.clone()),
+        match shared.get_mut(print.slot() % SLOTS) {
+            Some(Some((p, s))) if *p == print && (print.is_whole() || **s == *text) => {
+                Value::Str(s.clone())
+            }
             Some(entry) => {
                 let s: Arc<str> = Arc::from(text);
-                *entry = Some(s.clone());
+                *entry = Some((print, s.clone()));
                 Value::Str(s)
             }
             None => Value::str(text),
@@ -268,22 +292,47 @@ fn categorical(v: &serde_json::Value) -> Value {
     })
 }
 
-/// The slot of a categorical value in the table of 256: a hash of its first and last
-/// eight bytes and its length. A byte-at-a-time hash cost more than the rest of the
-/// lookup; values that collide only share a slot, taking turns in it.
-fn slot_of(text: &[u8]) -> usize {
-    let word = |part: &[u8]| match part.get(..8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
-        Some(w) => u64::from_le_bytes(w),
-        None => part.iter().fold(0, |w, &b| (w << 8) | u64::from(b)),
-    };
-    let n = text.len();
-    let head = word(text);
-    let tail = match n.checked_sub(8) {
-        Some(start) if start > 0 => word(text.get(start..).unwrap_or_default()),
-        _ => 0,
-    };
-    let mixed = (head ^ tail.rotate_left(29) ^ n as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    (mixed >> 56) as usize
+/// A short string's length and its first and last eight bytes. Two strings of at most
+/// 16 bytes with the same fingerprint are equal, so finding a categorical value needs
+/// no comparison of its text (a call to `memcmp` cost more than the rest of the lookup).
+#[derive(Clone, Copy, PartialEq)]
+struct Fingerprint {
+    len: usize,
+    head: u64,
+    tail: u64,
+}
+
+impl Fingerprint {
+    fn of(text: &[u8]) -> Fingerprint {
+        // Eight bytes as a word; fewer shifted in one by one, which for a given length
+        // tells them apart just as well.
+        let word = |part: &[u8]| match part.get(..8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
+            Some(w) => u64::from_le_bytes(w),
+            None => part.iter().fold(0, |w, &b| (w << 8) | u64::from(b)),
+        };
+        let len = text.len();
+        let tail = match len.checked_sub(8) {
+            Some(start) if start > 0 => word(text.get(start..).unwrap_or_default()),
+            _ => 0,
+        };
+        Fingerprint {
+            len,
+            head: word(text),
+            tail,
+        }
+    }
+
+    /// Whether the fingerprint covers every byte.
+    fn is_whole(&self) -> bool {
+        self.len <= 16
+    }
+
+    /// The slot in a table of 256 (values that collide only take turns in it).
+    fn slot(&self) -> usize {
+        let mixed = (self.head ^ self.tail.rotate_left(29) ^ self.len as u64)
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        (mixed >> 56) as usize
+    }
 }
 
 fn empty_string() -> Value {
@@ -669,6 +718,40 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn short_strings_with_the_same_fingerprint_are_equal() {
+        use super::Fingerprint;
+        let words = [
+            "",
+            "a",
+            "b",
+            "ab",
+            "ba",
+            "work",
+            "home",
+            "Paris",
+            "R&D",
+            "abcdefg",
+            "abcdefh",
+            "abcdefgh",
+            "abcdefgi",
+            "abcdefghi",
+            "abcdefgxi",
+            "1 Main Street",
+            "1 Main Streex",
+            "0123456789abcdef",
+            "0123456789abcdeF",
+            "0123456789xbcdef",
+        ];
+        for a in words {
+            for b in words {
+                let same = Fingerprint::of(a.as_bytes()) == Fingerprint::of(b.as_bytes());
+                assert_eq!(same, a == b, "{a:?} {b:?}");
+            }
+        }
+        assert!(!Fingerprint::of(b"0123456789abcdefg").is_whole());
     }
 
     #[test]
