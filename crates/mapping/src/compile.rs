@@ -9,7 +9,7 @@ use regex::Regex;
 use crate::ast::{BinaryOp, Node, NodeKind, UnaryOp};
 use crate::builtins::{self, BuiltinFn};
 use crate::error::{ErrorKind, ExprError, Span};
-use crate::value::Value;
+use crate::value::{Hint, Value};
 
 /// One executable step and the byte offset its errors point at.
 #[derive(Debug)]
@@ -106,6 +106,8 @@ pub(crate) enum OpKind {
         object: Box<Op>,
         key: Arc<str>,
         optional: bool,
+        /// Where `key` was last found in the object.
+        hint: Hint,
     },
     Index {
         object: Box<Op>,
@@ -280,6 +282,7 @@ impl<'a> Compiler<'a> {
                         // the field up compares pointers.
                         key: crate::jumpcloud::key(key),
                         optional: *optional,
+                        hint: Hint::default(),
                     },
                     _ => OpKind::Index {
                         object,

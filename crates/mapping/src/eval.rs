@@ -67,15 +67,31 @@ impl Budget {
         }
     }
 
+    #[inline]
     pub fn step(&mut self, pos: usize) -> Result<(), Fault> {
-        self.steps += 1;
+        self.steps_at(1, pos)
+    }
+
+    /// Counts `n` steps of the operation at `pos`: the same as `n` calls of
+    /// [`Budget::step`], whose error names only the position and the limit.
+    #[inline]
+    pub fn steps_at(&mut self, n: u64, pos: usize) -> Result<(), Fault> {
+        self.steps = self.steps.saturating_add(n);
         if self.steps > self.limits.max_steps {
-            return Err(Fault::limit(
-                pos,
-                format!("evaluation exceeded {} steps", self.limits.max_steps),
-            ));
+            return Err(self.out_of_steps(pos));
         }
         Ok(())
+    }
+
+    /// Kept out of line, so that counting a step (done for every operation) is a few
+    /// instructions the compiler inlines.
+    #[cold]
+    #[inline(never)]
+    fn out_of_steps(&self, pos: usize) -> Fault {
+        Fault::limit(
+            pos,
+            format!("evaluation exceeded {} steps", self.limits.max_steps),
+        )
     }
 }
 
@@ -113,37 +129,47 @@ impl Scratch {
 pub(crate) struct Machine<'e> {
     env: &'e [Value],
     names: &'e [Arc<str>],
-    locals: Vec<Value>,
-    pub frames: Vec<Frame>,
+    /// Borrowed rather than moved in and out: moving the stacks in and out of each
+    /// evaluation, and dropping the emptied husk left behind, cost more than many
+    /// a small expression itself.
+    scratch: &'e mut Scratch,
     pub budget: Budget,
 }
 
 pub(crate) type Eval = Result<Value, Fault>;
 
 impl<'e> Machine<'e> {
+    /// A machine over `scratch`'s stacks, which must be empty, and which
+    /// [`Machine::finish`] leaves empty again.
     pub fn new(
         env: &'e [Value],
         names: &'e [Arc<str>],
         limits: Limits,
-        scratch: Scratch,
+        scratch: &'e mut Scratch,
     ) -> Machine<'e> {
         Machine {
             env,
             names,
-            locals: scratch.locals,
-            frames: scratch.frames,
+            scratch,
             budget: Budget::new(limits),
         }
     }
 
-    /// The machine's stacks, emptied, for the next evaluation.
-    pub fn into_scratch(mut self) -> Scratch {
-        self.locals.clear();
-        self.frames.clear();
-        Scratch {
-            locals: self.locals,
-            frames: self.frames,
+    /// Empties the stacks (an error may leave frames or locals on them) for the next
+    /// evaluation.
+    #[inline]
+    pub fn finish(&mut self) {
+        // Usually empty already; clearing an empty stack still walks the drop glue.
+        if !self.scratch.locals.is_empty() {
+            self.scratch.locals.clear();
         }
+        if !self.scratch.frames.is_empty() {
+            self.scratch.frames.clear();
+        }
+    }
+
+    pub fn frames(&mut self) -> &mut Vec<Frame> {
+        &mut self.scratch.frames
     }
 
     pub fn eval(&mut self, op: &Op) -> Eval {
@@ -152,7 +178,7 @@ impl<'e> Machine<'e> {
             OpKind::Const(v) => Ok(v.clone()),
             OpKind::Env(slot) => Ok(self.env.get(*slot).cloned().unwrap_or(Value::Nil)),
             OpKind::EnvMap => Ok(self.env_map()),
-            OpKind::Local(i) => Ok(self.locals.get(*i).cloned().unwrap_or(Value::Nil)),
+            OpKind::Local(i) => Ok(self.scratch.locals.get(*i).cloned().unwrap_or(Value::Nil)),
             OpKind::Element => Ok(self
                 .frame()
                 .map(|f| f.element.clone())
@@ -187,7 +213,7 @@ impl<'e> Machine<'e> {
             OpKind::Binary(b @ (BinaryOp::Eq | BinaryOp::Ne), l, r) => {
                 // `.type == 'work'`: compare in place when both sides are a variable, a
                 // constant or a field of one, counting the steps evaluating them would.
-                let (env, locals, frames) = (self.env, &self.locals, &self.frames);
+                let (env, locals, frames) = (self.env, &self.scratch.locals, &self.scratch.frames);
                 if let (Some((lv, ls)), Some((rv, rs))) =
                     (peek(env, locals, frames, l), peek(env, locals, frames, r))
                 {
@@ -198,6 +224,11 @@ impl<'e> Machine<'e> {
                 let lv = self.eval(l)?;
                 let rv = self.eval(r)?;
                 operators::binary(*b, lv, rv, op.pos, &mut self.budget)
+            }
+            OpKind::Binary(BinaryOp::Add, l, r)
+                if matches!(l.kind, OpKind::Binary(BinaryOp::Add, ..)) =>
+            {
+                self.eval_add_chain(l, r, op.pos)
             }
             OpKind::Binary(b, l, r) => {
                 let lv = self.eval(l)?;
@@ -291,9 +322,9 @@ impl<'e> Machine<'e> {
             OpKind::Map(pairs) => self.eval_map(pairs, op.pos),
             OpKind::Let(value, body) => {
                 let v = self.eval(value)?;
-                self.locals.push(v);
+                self.scratch.locals.push(v);
                 let result = self.eval(body);
-                self.locals.pop();
+                self.scratch.locals.pop();
                 result
             }
             OpKind::Sequence(ops) => {
@@ -306,13 +337,71 @@ impl<'e> Machine<'e> {
         }
     }
 
+    /// `a + b + c` (`jcUser.firstname + ' ' + jcUser.lastname`): when all three are
+    /// strings the result is built at once, without building `a + b` first; the steps
+    /// and memory are counted, and errors raised, as evaluating `a + b` then adding `c`
+    /// would count and raise them.
+    fn eval_add_chain(&mut self, l: &Op, r: &Op, pos: usize) -> Eval {
+        let OpKind::Binary(BinaryOp::Add, ll, lr) = &l.kind else {
+            let lv = self.eval(l)?;
+            let rv = self.eval(r)?;
+            return operators::binary(BinaryOp::Add, lv, rv, pos, &mut self.budget);
+        };
+        // What evaluating `l` counts for itself.
+        self.budget.step(l.pos)?;
+        let a = self.operand(ll)?;
+        let b = self.operand(lr)?;
+        let (a, b) = match (a.get(), b.get()) {
+            (Value::Str(a), Value::Str(b)) => (a, b),
+            _ => {
+                let lv = operators::binary(
+                    BinaryOp::Add,
+                    a.into_owned(),
+                    b.into_owned(),
+                    l.pos,
+                    &mut self.budget,
+                )?;
+                let rv = self.eval(r)?;
+                return operators::binary(BinaryOp::Add, lv, rv, pos, &mut self.budget);
+            }
+        };
+        self.budget.charge(a.len() + b.len(), l.pos)?;
+        let c = self.operand(r)?;
+        match c.get() {
+            Value::Str(c) => {
+                self.budget.charge(a.len() + b.len() + c.len(), pos)?;
+                Ok(operators::concat_all(&[a, b, c]))
+            }
+            _ => {
+                let lv = operators::concat_all(&[a, b]);
+                operators::binary(BinaryOp::Add, lv, c.into_owned(), pos, &mut self.budget)
+            }
+        }
+    }
+
+    /// An operand that is a constant or `variable.field`, borrowed where it is, or
+    /// any other evaluated; the same steps are counted either way.
+    fn operand<'a>(&mut self, op: &'a Op) -> Result<Operand<'a>, Fault>
+    where
+        'e: 'a,
+    {
+        if let OpKind::Const(v) = &op.kind {
+            self.budget.step(op.pos)?;
+            return Ok(Operand::Borrowed(v));
+        }
+        if let Some(v) = self.env_field(op)? {
+            return Ok(Operand::Borrowed(v));
+        }
+        self.eval(op).map(Operand::Owned)
+    }
+
     /// The value of a variable, pointer or constant without evaluating (and cloning)
     /// it; None for any other operation.
     fn borrow<'a>(&'a self, op: &'a Op) -> Option<&'a Value> {
         static NIL: Value = Value::Nil;
         match &op.kind {
             OpKind::Env(slot) => Some(self.env.get(*slot).unwrap_or(&NIL)),
-            OpKind::Local(i) => Some(self.locals.get(*i).unwrap_or(&NIL)),
+            OpKind::Local(i) => Some(self.scratch.locals.get(*i).unwrap_or(&NIL)),
             OpKind::Element => Some(self.frame().map_or(&NIL, |f| &f.element)),
             OpKind::Const(v) => Some(v),
             _ => None,
@@ -322,12 +411,13 @@ impl<'e> Machine<'e> {
     /// The value of `variable.field` (a field of an environment map) borrowed from the
     /// environment, counting the steps evaluating it would; None, with nothing
     /// counted, for any other operation, which must then be evaluated.
-    fn env_field(&mut self, op: &Op) -> Result<Option<&'e Value>, Fault> {
+    pub(crate) fn env_field(&mut self, op: &Op) -> Result<Option<&'e Value>, Fault> {
         static NIL: Value = Value::Nil;
         let OpKind::Field {
             object,
             key,
             optional,
+            hint,
         } = &op.kind
         else {
             return Ok(None);
@@ -337,18 +427,36 @@ impl<'e> Machine<'e> {
         };
         let env: &'e [Value] = self.env;
         let value = match env.get(slot) {
-            Some(Value::Map(m, _)) => m.get_shared(key).unwrap_or(&NIL),
+            Some(Value::Map(m, _)) => m.get_hinted(key, hint).unwrap_or(&NIL),
             Some(Value::Nil) | None if *optional => &NIL,
             _ => return Ok(None),
         };
         // `eval` then `eval_chain` each count the field.
-        self.budget.step(op.pos)?;
-        self.budget.step(op.pos)?;
+        self.budget.steps_at(2, op.pos)?;
         Ok(Some(value))
     }
 
+    /// A predicate body of the form `.field == constant` (either side a constant, a
+    /// variable or a field of one, `!=` too) tested against `element` without pushing
+    /// a frame for it, cloning it or evaluating the sides. It counts exactly the steps
+    /// the general path would (one for the comparison, then those [`peek`] gives), and
+    /// only when they all fit in the budget; otherwise (None, nothing counted) the
+    /// caller takes the general path, which reports the limit where it is reached.
+    pub(crate) fn quick_test(&mut self, body: &Op, element: &Value) -> Option<bool> {
+        let OpKind::Binary(b @ (BinaryOp::Eq | BinaryOp::Ne), l, r) = &body.kind else {
+            return None;
+        };
+        let locals = &self.scratch.locals;
+        let (lv, ls) = peek_element(self.env, locals, element, l)?;
+        let (rv, rs) = peek_element(self.env, locals, element, r)?;
+        if !self.budget.try_steps(1 + ls + rs) {
+            return None;
+        }
+        Some(equal(lv, rv) == (*b == BinaryOp::Eq))
+    }
+
     fn frame(&self) -> Option<&Frame> {
-        self.frames.last()
+        self.scratch.frames.last()
     }
 
     fn env_map(&self) -> Value {
@@ -383,6 +491,7 @@ impl<'e> Machine<'e> {
                 object,
                 key,
                 optional,
+                hint,
             } => {
                 self.budget.step(op.pos)?;
                 // `jcUser.email`, `#.type`: read the field in place rather than cloning
@@ -391,7 +500,7 @@ impl<'e> Machine<'e> {
                     if *optional && obj.is_nil() {
                         return Ok(None);
                     }
-                    return operators::fetch_field(obj, key, op.pos).map(Some);
+                    return operators::fetch_field(obj, key, hint, op.pos).map(Some);
                 }
                 let Some(obj) = self.eval_chain(object)? else {
                     return Ok(None);
@@ -399,7 +508,7 @@ impl<'e> Machine<'e> {
                 if *optional && obj.is_nil() {
                     return Ok(None);
                 }
-                operators::fetch_field(&obj, key, op.pos).map(Some)
+                operators::fetch_field(&obj, key, hint, op.pos).map(Some)
             }
             OpKind::Index {
                 object,
@@ -462,6 +571,28 @@ impl<'e> Machine<'e> {
     }
 }
 
+/// A value read in place or computed.
+enum Operand<'a> {
+    Borrowed(&'a Value),
+    Owned(Value),
+}
+
+impl Operand<'_> {
+    fn get(&self) -> &Value {
+        match self {
+            Operand::Borrowed(v) => v,
+            Operand::Owned(v) => v,
+        }
+    }
+
+    fn into_owned(self) -> Value {
+        match self {
+            Operand::Borrowed(v) => v.clone(),
+            Operand::Owned(v) => v,
+        }
+    }
+}
+
 /// The value of a variable, constant, predicate element or a field of one of them,
 /// borrowed, and the number of evaluation steps evaluating it counts; None for any other
 /// operation (or a field of something that is not a map), which must be evaluated.
@@ -472,12 +603,23 @@ fn peek<'a>(
     op: &'a Op,
 ) -> Option<(&'a Value, u64)> {
     static NIL: Value = Value::Nil;
+    peek_element(env, locals, frames.last().map_or(&NIL, |f| &f.element), op)
+}
+
+/// [`peek`] with `#` standing for `element`.
+fn peek_element<'a>(
+    env: &'a [Value],
+    locals: &'a [Value],
+    element: &'a Value,
+    op: &'a Op,
+) -> Option<(&'a Value, u64)> {
+    static NIL: Value = Value::Nil;
     let leaf = |op: &'a Op| -> Option<&'a Value> {
         Some(match &op.kind {
             OpKind::Const(v) => v,
             OpKind::Env(slot) => env.get(*slot).unwrap_or(&NIL),
             OpKind::Local(i) => locals.get(*i).unwrap_or(&NIL),
-            OpKind::Element => frames.last().map_or(&NIL, |f| &f.element),
+            OpKind::Element => element,
             _ => return None,
         })
     };
@@ -487,8 +629,9 @@ fn peek<'a>(
             object,
             key,
             optional,
+            hint,
         } => match leaf(object)? {
-            Value::Map(m, _) => Some((m.get_shared(key).unwrap_or(&NIL), 2)),
+            Value::Map(m, _) => Some((m.get_hinted(key, hint).unwrap_or(&NIL), 2)),
             Value::Nil if *optional => Some((&NIL, 2)),
             _ => None,
         },
@@ -498,14 +641,21 @@ fn peek<'a>(
 
 /// Refuses values nested deeper than [`MAX_VALUE_DEPTH`]; only a loop such as
 /// `reduce(1..1000, [#acc])` could build one.
+#[inline(always)]
 pub(crate) fn check_depth(value: Value, pos: usize) -> Eval {
     if value.depth() > MAX_VALUE_DEPTH {
-        return Err(Fault::limit(
-            pos,
-            format!("value nested more than {MAX_VALUE_DEPTH} levels deep"),
-        ));
+        return Err(too_deep(pos));
     }
     Ok(value)
+}
+
+#[cold]
+#[inline(never)]
+fn too_deep(pos: usize) -> Fault {
+    Fault::limit(
+        pos,
+        format!("value nested more than {MAX_VALUE_DEPTH} levels deep"),
+    )
 }
 
 fn unary(op: UnaryOp, v: Value, pos: usize) -> Eval {

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::ast::Node;
 use crate::compile::{compile, Op};
-use crate::error::ExprError;
+use crate::error::{ExprError, Fault};
 use crate::eval::{Limits, Machine, Scratch};
 use crate::parser::parse;
 use crate::value::Value;
@@ -78,9 +78,23 @@ impl Expression {
         limits: Limits,
         scratch: &mut Scratch,
     ) -> Result<Value, ExprError> {
-        let mut machine = Machine::new(env, &self.variables, limits, std::mem::take(scratch));
+        self.eval_unbound(env, limits, scratch)
+            .map_err(|fault| fault.bind(&self.source))
+    }
+
+    /// [`Expression::eval_in`] with the error not yet placed in the source: mapping a
+    /// row returns the small `Fault` and places only the rare error, rather than moving
+    /// the large `Result` of every evaluation.
+    #[inline]
+    pub(crate) fn eval_unbound(
+        &self,
+        env: &[Value],
+        limits: Limits,
+        scratch: &mut Scratch,
+    ) -> Result<Value, Fault> {
+        let mut machine = Machine::new(env, &self.variables, limits, scratch);
         let result = machine.eval(&self.op);
-        *scratch = machine.into_scratch();
-        result.map_err(|fault| fault.bind(&self.source))
+        machine.finish();
+        result
     }
 }

@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock};
 use crate::builtins::{arg, builtin, invalid, Builtin};
 use crate::error::Fault;
 use crate::eval::Budget;
-use crate::value::Value;
+use crate::value::{Hint, Value};
 
 pub(crate) const BUILTINS: &[Builtin] = &[
     builtin("notNullOrEmpty", not_null_or_empty, 1, 1),
@@ -140,24 +140,44 @@ fn names() -> &'static NameTable {
     })
 }
 
+/// The longest name in [`TOP`].
+const LONGEST_TOP_NAME: usize = 18;
+/// An empty place in [`TOP_BY_LENGTH`].
+const NO_INDEX: u8 = u8::MAX;
+
+/// The indexes in [`TOP`] of the names of each length, built when compiling (a name
+/// longer than [`LONGEST_TOP_NAME`], or more than four of one length, fails the build),
+/// so that finding a name needs no initialisation check or indirection.
+const TOP_BY_LENGTH: [[u8; 4]; LONGEST_TOP_NAME + 1] = {
+    let mut table = [[NO_INDEX; 4]; LONGEST_TOP_NAME + 1];
+    let mut i = 0;
+    while i < TOP.len() {
+        let len = TOP[i].0.len();
+        let mut j = 0;
+        while table[len][j] != NO_INDEX {
+            j += 1;
+        }
+        table[len][j] = i as u8;
+        i += 1;
+    }
+    table
+};
+
 /// The index of `name` in [`TOP`]. Names are bucketed by length and told apart by
 /// their first byte before their text is compared: cheaper than hashing each key of
 /// each user.
 fn top_index(name: &str) -> Option<usize> {
-    static BY_LENGTH: OnceLock<Vec<Vec<usize>>> = OnceLock::new();
-    let by_length = BY_LENGTH.get_or_init(|| {
-        let longest = TOP.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
-        let mut buckets = vec![Vec::new(); longest + 1];
-        for (i, (n, _)) in TOP.iter().enumerate() {
-            buckets[n.len()].push(i);
-        }
-        buckets
-    });
-    let first = name.as_bytes().first()?;
-    by_length.get(name.len())?.iter().copied().find(|&i| {
-        TOP.get(i)
-            .is_some_and(|(n, _)| n.as_bytes().first() == Some(first) && *n == name)
-    })
+    let bytes = name.as_bytes();
+    let first = bytes.first()?;
+    TOP_BY_LENGTH
+        .get(bytes.len())?
+        .iter()
+        .take_while(|&&i| i != NO_INDEX)
+        .map(|&i| usize::from(i))
+        .find(|&i| {
+            TOP.get(i)
+                .is_some_and(|(n, _)| n.as_bytes().first() == Some(first) && n.as_bytes() == bytes)
+        })
 }
 
 /// Shared key strings, so normalising a user does not allocate its keys again.
@@ -166,11 +186,6 @@ pub(crate) fn key(name: &str) -> Arc<str> {
         Some((shared, _)) => shared.clone(),
         None => Arc::from(name),
     }
-}
-
-/// The shared key of `TOP[i]`, reached without a lookup.
-fn top_key(i: usize) -> Arc<str> {
-    words().top.get(i).cloned().unwrap_or_else(|| Arc::from(""))
 }
 
 /// The names every mapped user needs, shared and reached without a lookup.
@@ -242,9 +257,11 @@ pub(crate) fn core_schema() -> Value {
 fn categorical(v: &serde_json::Value) -> Value {
     const SLOTS: usize = 256;
     const LONGEST: usize = 32;
+    /// A shared value and its fingerprint.
+    type Slot = Option<(Fingerprint, Arc<str>)>;
     // Initialised at compile time, so reaching it needs no first-use check.
     thread_local! {
-        static SHARED: std::cell::RefCell<[Option<Arc<str>>; SLOTS]> =
+        static SHARED: std::cell::RefCell<[Slot; SLOTS]> =
             const { std::cell::RefCell::new([const { None }; SLOTS]) };
     }
     let Some(text) = v.as_str() else {
@@ -256,25 +273,66 @@ fn categorical(v: &serde_json::Value) -> Value {
     if text.len() > LONGEST {
         return Value::str(text);
     }
-    // FNV-1a.
-    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
-    let slot = (hash as usize) % SLOTS;
+    let print = Fingerprint::of(text.as_bytes());
     SHARED.with(|shared| {
         let Ok(mut shared) = shared.try_borrow_mut() else {
             return Value::str(text);
         };
-        match shared.get_mut(slot) {
-            Some(Some(s)) if **s == *text => Value::Str(s.clone()),
+        match shared.get_mut(print.slot() % SLOTS) {
+            Some(Some((p, s))) if *p == print && (print.is_whole() || **s == *text) => {
+                Value::Str(s.clone())
+            }
             Some(entry) => {
                 let s: Arc<str> = Arc::from(text);
-                *entry = Some(s.clone());
+                *entry = Some((print, s.clone()));
                 Value::Str(s)
             }
             None => Value::str(text),
         }
     })
+}
+
+/// A short string's length and its first and last eight bytes. Two strings of at most
+/// 16 bytes with the same fingerprint are equal, so finding a categorical value needs
+/// no comparison of its text (a call to `memcmp` cost more than the rest of the lookup).
+#[derive(Clone, Copy, PartialEq)]
+struct Fingerprint {
+    len: usize,
+    head: u64,
+    tail: u64,
+}
+
+impl Fingerprint {
+    fn of(text: &[u8]) -> Fingerprint {
+        // Eight bytes as a word; fewer shifted in one by one, which for a given length
+        // tells them apart just as well.
+        let word = |part: &[u8]| match part.get(..8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
+            Some(w) => u64::from_le_bytes(w),
+            None => part.iter().fold(0, |w, &b| (w << 8) | u64::from(b)),
+        };
+        let len = text.len();
+        let tail = match len.checked_sub(8) {
+            Some(start) if start > 0 => word(text.get(start..).unwrap_or_default()),
+            _ => 0,
+        };
+        Fingerprint {
+            len,
+            head: word(text),
+            tail,
+        }
+    }
+
+    /// Whether the fingerprint covers every byte.
+    fn is_whole(&self) -> bool {
+        self.len <= 16
+    }
+
+    /// The slot in a table of 256 (values that collide only take turns in it).
+    fn slot(&self) -> usize {
+        let mixed = (self.head ^ self.tail.rotate_left(29) ^ self.len as u64)
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        (mixed >> 56) as usize
+    }
 }
 
 fn empty_string() -> Value {
@@ -335,14 +393,12 @@ pub(crate) fn normalize_projected(
     projection: Option<&Projection>,
 ) -> Value {
     const NONE: Option<&serde_json::Value> = None;
-    let empty = serde_json::Map::new();
-    let obj = json.as_object().unwrap_or(&empty);
     // One pass over the input: known attributes into their slots, others kept as-is.
     let mut slots = [NONE; TOP.len()];
     let mut api_id = None;
     // Attributes passed through as they are; most users have none that a table reads.
     let mut others: Vec<(Arc<str>, Value)> = Vec::new();
-    for (k, v) in obj {
+    for (k, v) in json.as_object().into_iter().flatten() {
         match top_index(k) {
             Some(i) => slots[i] = Some(v).filter(|v| !v.is_null()),
             _ if k == "_id" => api_id = Some(v).filter(|v| !v.is_null()),
@@ -352,6 +408,7 @@ pub(crate) fn normalize_projected(
             _ => {}
         }
     }
+    let top_keys = &words().top;
     let value = |i: usize| {
         let given = slots[i];
         let value = match TOP.get(i).map_or(Shape::Text, |(_, shape)| *shape) {
@@ -361,7 +418,8 @@ pub(crate) fn normalize_projected(
             Shape::Flag => given.map_or(Value::Bool(false), Value::from_json),
             Shape::Records(kind) => records(given, kind),
         };
-        (top_key(i), value)
+        let key = top_keys.get(i).cloned().unwrap_or_else(|| Arc::from(""));
+        (key, value)
     };
     // The known attributes come in key order, and a list of known length is collected
     // straight into the map's one allocation; other attributes make building it sort.
@@ -474,7 +532,7 @@ fn scim_list(
     v: &Value,
     b: &mut Budget,
     pos: usize,
-    convert: fn(&Value, bool) -> Option<Value>,
+    convert: impl Fn(&Value, bool) -> Option<Value>,
 ) -> R {
     let items: &[Value] = match v {
         Value::Nil => return Ok(Value::Nil),
@@ -535,24 +593,29 @@ fn to_scim_addresses(b: &mut Budget, args: &[Value], pos: usize) -> R {
         let map = addr.as_map()?;
         let w = words();
         // The shared key of an address field, by its position in ADDRESS_FIELDS.
+        // Where each field was last found: records are mostly the normalised ones,
+        // all of one shape.
+        static HINTS: [Hint; ADDRESS_FIELDS.len()] = [const { Hint::new() }; ADDRESS_FIELDS.len()];
         let field = |i: usize| {
             let key = w.address_fields.get(i)?;
-            let value = map.get_shared(key).filter(|v| !is_empty(v))?;
+            let value = map
+                .get_hinted(key, HINTS.get(i)?)
+                .filter(|v| !is_empty(v))?;
             Some((key.clone(), value.clone()))
         };
         // Entries in key order.
-        Some(Value::map_sorted_with(|entries| {
-            entries.extend(field(address::COUNTRY));
-            entries.extend(field(address::LOCALITY));
-            entries.extend(field(address::POSTAL_CODE));
-            entries.extend(primary_entry(primary));
-            entries.extend(field(address::REGION));
-            entries.extend(field(address::STREET_ADDRESS));
-            entries.push(
+        Some(Value::map_sorted_present([
+            field(address::COUNTRY),
+            field(address::LOCALITY),
+            field(address::POSTAL_CODE),
+            primary_entry(primary),
+            field(address::REGION),
+            field(address::STREET_ADDRESS),
+            Some(
                 field(address::TYPE)
                     .unwrap_or_else(|| (w.kind.clone(), Value::Str(w.work.clone()))),
-            );
-        }))
+            ),
+        ]))
     })
 }
 
@@ -576,16 +639,18 @@ fn to_scim_phone_numbers(b: &mut Budget, args: &[Value], pos: usize) -> R {
         b,
         pos,
         |phone, primary| {
+            static NUMBER: Hint = Hint::new();
+            static KIND: Hint = Hint::new();
             let map = phone.as_map()?;
             let w = words();
             let number = w
                 .phone_fields
                 .get(1)
-                .and_then(|k| map.get_shared(k))
+                .and_then(|k| map.get_hinted(k, &NUMBER))
                 .filter(|v| !is_empty(v))?
                 .clone();
             let kind = scim_phone_type(
-                map.get_shared(&w.kind)
+                map.get_hinted(&w.kind, &KIND)
                     .and_then(Value::as_str)
                     .unwrap_or(""),
             );
@@ -653,6 +718,40 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn short_strings_with_the_same_fingerprint_are_equal() {
+        use super::Fingerprint;
+        let words = [
+            "",
+            "a",
+            "b",
+            "ab",
+            "ba",
+            "work",
+            "home",
+            "Paris",
+            "R&D",
+            "abcdefg",
+            "abcdefh",
+            "abcdefgh",
+            "abcdefgi",
+            "abcdefghi",
+            "abcdefgxi",
+            "1 Main Street",
+            "1 Main Streex",
+            "0123456789abcdef",
+            "0123456789abcdeF",
+            "0123456789xbcdef",
+        ];
+        for a in words {
+            for b in words {
+                let same = Fingerprint::of(a.as_bytes()) == Fingerprint::of(b.as_bytes());
+                assert_eq!(same, a == b, "{a:?} {b:?}");
+            }
+        }
+        assert!(!Fingerprint::of(b"0123456789abcdefg").is_whole());
     }
 
     #[test]

@@ -8,7 +8,7 @@ use crate::ast::BinaryOp;
 use crate::dates;
 use crate::error::Fault;
 use crate::eval::{Budget, Eval};
-use crate::value::{compare, equal, Value};
+use crate::value::{compare, equal, Hint, Value};
 
 /// The largest range `a..b` may build, so that `1..1e18` fails fast.
 const MAX_RANGE: i64 = 10_000_000;
@@ -104,23 +104,29 @@ fn add(l: &Value, r: &Value, pos: usize, budget: &mut Budget) -> Option<Eval> {
     }))
 }
 
-/// Joins two strings. Short results are assembled on the stack so that building the
-/// shared string is the only allocation.
+/// Joins two strings.
 fn concat(a: &str, b: &str) -> Value {
-    const SHORT: usize = 128;
-    let len = a.len() + b.len();
-    if len <= SHORT {
-        let mut buf = [0u8; SHORT];
-        buf[..a.len()].copy_from_slice(a.as_bytes());
-        buf[a.len()..len].copy_from_slice(b.as_bytes());
-        if let Ok(joined) = std::str::from_utf8(&buf[..len]) {
-            return Value::str(joined);
-        }
+    concat_all(&[a, b])
+}
+
+/// Joins strings, assembled in a buffer this thread keeps so that building the shared
+/// string is the only allocation. (Assembling them in a byte array on the stack needed
+/// the result checked as UTF-8 again, which cost more than the copying.)
+pub(crate) fn concat_all(parts: &[&str]) -> Value {
+    thread_local! {
+        static BUFFER: std::cell::Cell<String> = const { std::cell::Cell::new(String::new()) };
     }
-    let mut s = String::with_capacity(len);
-    s.push_str(a);
-    s.push_str(b);
-    Value::string(s)
+    let mut buffer = BUFFER.with(std::cell::Cell::take);
+    buffer.clear();
+    for part in parts {
+        buffer.push_str(part);
+    }
+    let joined = Value::str(&buffer);
+    // A buffer grown by one long string is not kept.
+    if buffer.capacity() <= 4096 {
+        BUFFER.with(|cell| cell.set(buffer));
+    }
+    joined
 }
 
 fn subtract(l: &Value, r: &Value) -> Option<Value> {
@@ -165,9 +171,9 @@ fn contains_element(needle: &Value, haystack: &Value, pos: usize) -> Result<bool
 }
 
 /// `object.key` with a name known at compile time.
-pub(crate) fn fetch_field(object: &Value, key: &Arc<str>, pos: usize) -> Eval {
+pub(crate) fn fetch_field(object: &Value, key: &Arc<str>, hint: &Hint, pos: usize) -> Eval {
     match object {
-        Value::Map(m, _) => Ok(m.get_shared(key).cloned().unwrap_or(Value::Nil)),
+        Value::Map(m, _) => Ok(m.get_hinted(key, hint).cloned().unwrap_or(Value::Nil)),
         other => fetch(other, &Value::Str(key.clone()), pos),
     }
 }

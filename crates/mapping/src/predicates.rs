@@ -21,7 +21,16 @@ pub(crate) fn run(
     extra: Option<&Op>,
     pos: usize,
 ) -> Eval {
-    let items = match m.eval(collection)? {
+    // `jcUser.addresses`: read in place (counting the same steps) rather than cloned.
+    let owned;
+    let collection_value = match m.env_field(collection)? {
+        Some(v) => v,
+        Option::None => {
+            owned = m.eval(collection)?;
+            &owned
+        }
+    };
+    let items = match collection_value {
         Value::Nil => return Ok(Value::Nil),
         Value::Array(a, _) => a,
         other => {
@@ -160,17 +169,20 @@ fn as_bool(v: Value, pos: usize) -> Result<bool, Fault> {
 
 /// Evaluates `body` with `#` bound to `item`.
 fn apply(m: &mut Machine<'_>, body: &Op, item: &Value, index: usize, acc: Value) -> Eval {
-    m.frames.push(Frame {
+    m.frames().push(Frame {
         element: item.clone(),
         index,
         acc,
     });
     let result = m.eval(body);
-    m.frames.pop();
+    m.frames().pop();
     result
 }
 
 fn test(m: &mut Machine<'_>, body: &Op, item: &Value, index: usize) -> Result<bool, Fault> {
+    if let Some(hit) = m.quick_test(body, item) {
+        return Ok(hit);
+    }
     let v = apply(m, body, item, index, Value::Nil)?;
     as_bool(v, body.pos)
 }

@@ -14,7 +14,7 @@ use crate::jumpcloud::{self, Projection};
 use crate::preview::Outcome;
 use crate::target::Target;
 use crate::user_layout::UserLayout;
-use crate::value::Value;
+use crate::value::{Hint, Value};
 
 /// The variables a mapping expression sees, in slot order.
 pub const MAPPING_VARIABLES: &[&str] = &["jcUser", "providerUser"];
@@ -160,9 +160,10 @@ impl MappingTable {
 }
 
 /// A step of a direct path.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Debug)]
 enum PathStep {
-    Key(Arc<str>),
+    /// A key, and where it was last found.
+    Key(Arc<str>, Hint),
     Index(usize),
 }
 
@@ -277,11 +278,13 @@ impl CompiledTable {
     pub(crate) fn row_value(row: &CompiledRow, env: &[Value], scratch: &mut Scratch) -> Outcome {
         let jc_user = env.first().unwrap_or(&Value::Nil);
         let value = match &row.source {
-            Source::Path(steps) => unset_as_nil(follow(jc_user, steps)),
+            // Checked before it is cloned: an unset attribute is then neither cloned
+            // nor dropped.
+            Source::Path(steps) => return direct(follow(jc_user, steps)),
             Source::CustomAttribute(name) => unset_as_nil(custom_attribute(jc_user, name)),
-            Source::Expression(e) => match e.eval_in(env, Limits::default(), scratch) {
+            Source::Expression(e) => match e.eval_unbound(env, Limits::default(), scratch) {
                 Ok(v) => v,
-                Err(e) => return Outcome::Failed(Box::new(e)),
+                Err(fault) => return Outcome::Failed(Box::new(fault.bind(e.source()))),
             },
             Source::Constant(v) => v.clone(),
         };
@@ -299,7 +302,7 @@ fn jc_user_fields(rows: &[CompiledRow]) -> Option<Vec<Arc<str>>> {
     for row in rows {
         match &row.source {
             Source::Path(steps) => match steps.first() {
-                Some(PathStep::Key(k)) => fields.push(k.clone()),
+                Some(PathStep::Key(k, _)) => fields.push(k.clone()),
                 _ => return None,
             },
             Source::CustomAttribute(_) => fields.push(Arc::from("attributes")),
@@ -360,7 +363,7 @@ fn compile_direct(text: &str) -> Result<Source, RowError> {
                 "{segment:?} in {text:?} is not an attribute name"
             )));
         }
-        steps.push(PathStep::Key(jumpcloud::key(name)));
+        steps.push(PathStep::Key(jumpcloud::key(name), Hint::default()));
         while !rest.is_empty() {
             let (index, after) = rest
                 .split_once(']')
@@ -378,22 +381,33 @@ fn compile_direct(text: &str) -> Result<Source, RowError> {
     Ok(Source::Path(steps))
 }
 
-fn follow(value: &Value, steps: &[PathStep]) -> Value {
+fn follow<'v>(value: &'v Value, steps: &[PathStep]) -> &'v Value {
+    static NIL: Value = Value::Nil;
     let mut current = value;
     for step in steps {
         current = match (step, current) {
-            (PathStep::Key(k), Value::Map(m, _)) => match m.get_shared(k) {
+            (PathStep::Key(k, hint), Value::Map(m, _)) => match m.get_hinted(k, hint) {
                 Some(v) => v,
-                None => return Value::Nil,
+                None => return &NIL,
             },
             (PathStep::Index(i), Value::Array(a, _)) => match a.items().get(*i) {
                 Some(v) => v,
-                None => return Value::Nil,
+                None => return &NIL,
             },
-            _ => return Value::Nil,
+            _ => return &NIL,
         };
     }
-    current.clone()
+    current
+}
+
+/// A direct row's outcome: what the path reads, unless it is nil or unset.
+fn direct(v: &Value) -> Outcome {
+    match v {
+        Value::Nil => Outcome::Omitted,
+        Value::Str(s) if s.is_empty() => Outcome::Omitted,
+        Value::Array(a, _) if a.is_empty() => Outcome::Omitted,
+        _ => Outcome::Set(v.clone()),
+    }
 }
 
 /// The value of the first custom attribute (`attributes[]`) called `name`.

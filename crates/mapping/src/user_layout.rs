@@ -73,29 +73,33 @@ impl Node {
         }
     }
 
-    /// Pushes `(key, value)` for this node onto `entries` when some row below it has a
-    /// value. `entries` is a stack: an object pushes its parts above its parent's,
-    /// then drains them into its own map.
-    fn build_into<'v>(
-        &self,
-        key: &Arc<str>,
+    /// Pushes `(key, value)` for each of `parts` that has a value onto `entries`. An
+    /// object's parts go above its parent's on that stack, then are drained into its
+    /// own map. One call per object rather than per attribute: the calls cost more than
+    /// the rest of the walk.
+    fn build_parts<'v>(
+        parts: &[(Arc<str>, Node)],
         values: &impl Fn(usize) -> Option<&'v Value>,
         schemas: &Value,
         entries: &mut Vec<Entry>,
     ) {
-        let value = match self {
-            Node::Row(row) => values(*row).cloned(),
-            Node::Schemas => Some(schemas.clone()),
-            Node::Object(parts) => {
-                let start = entries.len();
-                for (key, node) in parts {
-                    node.build_into(key, values, schemas, entries);
+        for (key, node) in parts {
+            let value = match node {
+                Node::Row(row) => match values(*row) {
+                    Some(v) => v.clone(),
+                    None => continue,
+                },
+                Node::Schemas => schemas.clone(),
+                Node::Object(children) => {
+                    let start = entries.len();
+                    Node::build_parts(children, values, schemas, entries);
+                    if entries.len() == start {
+                        continue;
+                    }
+                    // Keys are in order, so building the map does not sort.
+                    Value::map_sorted(entries.drain(start..))
                 }
-                // Keys are in order, so building the map does not sort.
-                (entries.len() > start).then(|| Value::map_sorted(entries.drain(start..)))
-            }
-        };
-        if let Some(value) = value {
+            };
             entries.push((key.clone(), value));
         }
     }
@@ -163,10 +167,6 @@ impl UserLayout {
             }
             Value::array(list)
         };
-        Value::map_sorted_with(|entries| {
-            for (key, node) in &self.top {
-                node.build_into(key, values, &schemas, entries);
-            }
-        })
+        Value::map_sorted_with(|entries| Node::build_parts(&self.top, values, &schemas, entries))
     }
 }

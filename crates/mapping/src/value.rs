@@ -7,6 +7,7 @@
 //! value (printing, comparing, dropping) is bounded.
 
 use std::cmp::Ordering;
+use std::sync::atomic::{AtomicU32, Ordering as MemoryOrdering};
 use std::sync::Arc;
 
 use crate::dates::{GoTime, Zone};
@@ -99,6 +100,25 @@ impl Map {
         }
     }
 
+    /// [`Map::get_shared`] for a lookup site that reads maps of one shape again and
+    /// again (`jcUser.email` for every user, `.type` for every address): the entry is
+    /// tried first where `hint` last found it, then searched for as usual.
+    pub(crate) fn get_hinted(&self, key: &Arc<str>, hint: &Hint) -> Option<&Value> {
+        let at = hint.get();
+        if let Some((k, v)) = self.0.get(at) {
+            if Arc::ptr_eq(k, key) {
+                return Some(v);
+            }
+        }
+        match self.0.iter().position(|(k, _)| Arc::ptr_eq(k, key)) {
+            Some(i) => {
+                hint.set(i);
+                self.0.get(i).map(|(_, v)| v)
+            }
+            None => self.get(key),
+        }
+    }
+
     /// Entries in key order.
     pub fn iter(&self) -> impl Iterator<Item = (&Arc<str>, &Value)> {
         self.0.iter().map(|(k, v)| (k, v))
@@ -122,6 +142,29 @@ impl Map {
 
     pub fn ptr_eq(a: &Map, b: &Map) -> bool {
         Arc::ptr_eq(&a.0, &b.0)
+    }
+}
+
+/// Where a lookup site last found its key, for [`Map::get_hinted`]. Only a guess: a
+/// wrong one costs a search, never a wrong answer. Atomic so that compiled tables stay
+/// shareable between threads; relaxed, as nothing else is ordered by it.
+#[derive(Debug, Default)]
+pub(crate) struct Hint(AtomicU32);
+
+impl Hint {
+    pub const fn new() -> Hint {
+        Hint(AtomicU32::new(0))
+    }
+
+    fn get(&self) -> usize {
+        self.0.load(MemoryOrdering::Relaxed) as usize
+    }
+
+    fn set(&self, at: usize) {
+        self.0.store(
+            u32::try_from(at).unwrap_or(u32::MAX),
+            MemoryOrdering::Relaxed,
+        );
     }
 }
 
@@ -176,6 +219,21 @@ impl Value {
         debug_assert!(entries.is_sorted_by(|a, b| a.0.as_bytes() < b.0.as_bytes()));
         let depth = depth_over(entries.iter().map(|(_, v)| v));
         Value::Map(Map(entries), depth)
+    }
+
+    /// Builds a map from entries in key order, without repeated keys, of which the
+    /// absent ones are left out: counted first, so that the present ones are collected
+    /// straight into the map's one allocation, with no buffer to fetch from the thread.
+    pub(crate) fn map_sorted_present<const N: usize>(parts: [Option<Entry>; N]) -> Value {
+        let n = parts.iter().filter(|p| p.is_some()).count();
+        let mut present = parts.into_iter().flatten();
+        // `present` yields exactly `n` entries: the fallback is never taken, it only
+        // keeps the iterator's length known.
+        Value::map_sorted((0..n).map(|_| {
+            present
+                .next()
+                .unwrap_or_else(|| (Arc::from(""), Value::Nil))
+        }))
     }
 
     /// Builds a map from the entries `fill` pushes, in key order and without repeated

@@ -115,3 +115,59 @@ proptest! {
         let _ = normalize_jc_user(doc);
     }
 }
+
+/// The evaluator's shortcuts (a comparison tested in place in a predicate, a field read
+/// where it is, `a + b + c` joined at once) count exactly the steps evaluating each
+/// operation one by one counts, so a limit is reached at the same point either way. The
+/// counts below are those of the general path, worked out by hand: an operation is one
+/// step, `variable.field` two (the access and its chain), and so is `.field`.
+#[test]
+fn shortcuts_count_the_steps_of_the_general_path() {
+    let cases = [
+        // find 1, user.people 2, then per element: == 1, .name 2, 'Cy' 1.
+        (
+            "find(user.people, .name == 'Cy')",
+            15,
+            r#"{"age":30,"name":"Cy"}"#,
+        ),
+        (
+            "find(user.people, #.age == 25)",
+            11,
+            r#"{"age":25,"name":"Al"}"#,
+        ),
+        ("count(user.people, .age != 30)", 15, "1"),
+        // The outer +, the inner +, user.name 2, ' ' 1, user.name 2.
+        ("user.name + ' ' + user.name", 7, r#""Ada Ada""#),
+        ("user.name + ' ' + x", 6, "error"),
+    ];
+    for (src, steps, want) in cases {
+        let e = match Expression::compile(src, VARIABLES) {
+            Ok(e) => e,
+            Err(err) => panic!("{src}: {err}"),
+        };
+        let limits = |max_steps| Limits {
+            max_steps,
+            ..Limits::default()
+        };
+        let enough = e.eval_with_limits(&env(), limits(steps));
+        match enough {
+            Ok(v) => assert_eq!(
+                crate::gojson::to_json(&v).unwrap_or_default(),
+                want,
+                "{src}"
+            ),
+            Err(err) => assert!(
+                want == "error" && !err.message.contains("steps"),
+                "{src}: {err}"
+            ),
+        }
+        let short = e.eval_with_limits(&env(), limits(steps - 1));
+        assert!(
+            short
+                .as_ref()
+                .is_err_and(|err| err.message.contains("exceeded")),
+            "{src} within {} steps: {short:?}",
+            steps - 1
+        );
+    }
+}
