@@ -143,6 +143,13 @@ pub fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Runs one fixed statement (transaction control) through the connection's statement
+/// cache: every write runs a few of these on the single writer thread, and parsing them
+/// each time was a measurable share of its time.
+fn run_fixed(conn: &rusqlite::Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
+}
+
 /// Runs `f` inside a savepoint: its writes are kept if it returns `Ok`, undone otherwise.
 pub fn in_savepoint<T, E>(
     conn: &rusqlite::Connection,
@@ -151,13 +158,7 @@ pub fn in_savepoint<T, E>(
 where
     E: From<StoreError>,
 {
-    // Cached statements: every write runs these, on the single writer thread.
-    let run = |sql: &str| -> Result<(), E> {
-        conn.prepare_cached(sql)
-            .and_then(|mut s| s.execute([]))
-            .map(|_| ())
-            .map_err(|e| E::from(e.into()))
-    };
+    let run = |sql: &str| run_fixed(conn, sql).map_err(|e| E::from(e.into()));
     run("SAVEPOINT op")?;
     match f(conn) {
         Ok(v) => {

@@ -10,7 +10,7 @@ use std::thread::JoinHandle;
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
-use super::StoreError;
+use super::{run_fixed, StoreError};
 
 /// What a job hands back to the writer: called with the batch's commit outcome.
 type Completion = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
@@ -88,13 +88,6 @@ fn run(conn: Connection, rx: crossbeam_channel::Receiver<Job>, max_batch: usize)
     }
     // WAL checkpoint on a clean shutdown keeps the main file current for backups.
     let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
-}
-
-/// Runs one fixed statement through the connection's statement cache: the writer runs the
-/// same few transaction-control statements for every job, and parsing them each time
-/// was a measurable share of its (serial) time.
-fn run_fixed(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
-    conn.prepare_cached(sql)?.execute([]).map(|_| ())
 }
 
 fn run_batch(conn: &Connection, batch: Vec<Job>) {
