@@ -15,6 +15,11 @@ pub mod settings;
 pub mod sso;
 pub mod tokens;
 
+/// An optional text field as the admin typed it: trimmed, and absent when blank.
+fn non_empty(s: &Option<String>) -> Option<&str> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::error::{AppError, FieldProblem};
+use super::non_empty;
 use crate::bridge::acme::{AcmeConfig, ChallengeKind, LETS_ENCRYPT};
 use crate::bridge::TlsMode;
 use crate::store::{self, Store, StoreError};
@@ -131,8 +132,8 @@ impl AppSettings {
         if self.port == 0 {
             out.push(problem("port", "enter a port from 1 to 65535, e.g. 8443"));
         }
-        if let Some(h) = self.hostname.as_deref().filter(|h| !h.trim().is_empty()) {
-            if !valid_hostname(h.trim()) {
+        if let Some(h) = non_empty(&self.hostname) {
+            if !valid_hostname(h) {
                 out.push(problem(
                     "hostname",
                     "enter a host name like scim.example.com (letters, digits, '-' and '.'), or an IP address",
@@ -225,11 +226,7 @@ impl AppSettings {
 
     /// The contact address for the ACME account, if one is set.
     pub fn acme_email(&self) -> Option<String> {
-        self.acme_email
-            .as_deref()
-            .map(str::trim)
-            .filter(|e| !e.is_empty())
-            .map(str::to_owned)
+        non_empty(&self.acme_email).map(str::to_owned)
     }
 
     /// How the CA checks this machine: on the bridge's own port 443 (TLS-ALPN-01), or on
@@ -271,11 +268,7 @@ impl AppSettings {
 
     /// The host name, if one is set.
     pub fn hostname(&self) -> Option<String> {
-        self.hostname
-            .as_deref()
-            .map(str::trim)
-            .filter(|h| !h.is_empty())
-            .map(str::to_owned)
+        non_empty(&self.hostname).map(str::to_owned)
     }
 
     /// Whether changing from `self` to `other` changes how the bridge serves (so a running

@@ -15,7 +15,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::directory_views::PersonStateView;
-use super::{App, AppError, FieldProblem};
+use super::{non_empty, App, AppError, FieldProblem};
 use crate::secrets::Secret;
 use crate::sso::check::{CheckOptions, OpenUrl};
 use crate::sso::mail::{SmtpSecurity, SmtpSettings};
@@ -465,10 +465,6 @@ fn status_view(p: PersonUnlock) -> UnlockStatusView {
         signed_out_at: p.signed_out_at,
         link,
     }
-}
-
-fn non_empty(s: &Option<String>) -> Option<&str> {
-    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
 fn check_grace(field: &str, days: i32, problems: &mut Vec<FieldProblem>) {

@@ -148,17 +148,15 @@ impl Shared {
 
     /// The base URL of the SCIM API for links in responses.
     pub fn base_url(&self, headers: &axum::http::HeaderMap) -> String {
-        let scheme = self.scheme();
-        let origin = match &self.public_origin {
-            Some(o) => o.clone(),
+        match &self.public_origin {
+            Some(origin) => format!("{origin}/scim/v2"),
             None => {
                 let host = headers
                     .get(axum::http::header::HOST)
                     .and_then(|h| h.to_str().ok())
                     .unwrap_or("localhost");
-                format!("{scheme}://{host}")
+                format!("{}://{host}/scim/v2", self.scheme())
             }
-        };
-        format!("{origin}/scim/v2")
+        }
     }
 }

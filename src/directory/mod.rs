@@ -136,7 +136,6 @@ impl Directory {
     }
 }
 
-/// A required, non-empty text attribute (`userName`, a group's `displayName`), trimmed.
 /// A new resource id. Time-ordered (UUID version 7) rather than random: the ids are keys
 /// of two indexes (people or groups by id, events by resource), and random keys land each
 /// insert on a different B-tree leaf, so every write dirtied (and had to log to the WAL)
@@ -146,6 +145,7 @@ fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
+/// A required, non-empty text attribute (`userName`, a group's `displayName`), trimmed.
 fn required_text(doc: &serde_json::Value, attr: &str) -> Result<String, ScimError> {
     match doc
         .get(attr)
