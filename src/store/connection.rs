@@ -56,6 +56,23 @@ pub fn open_writer(path: &Path) -> Result<Connection, StoreError> {
     configure(&conn, WRITER_CACHE_KIB, WRITER_STATEMENTS)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "wal_autocheckpoint", WRITER_AUTOCHECKPOINT_PAGES)?;
+    Ok(conn)
+}
+
+/// The log size at which the writer checkpoints by itself, in pages (SQLite's default is
+/// 1000). The checkpoint thread normally keeps the log far below it; see checkpointer.rs.
+pub const WRITER_AUTOCHECKPOINT_PAGES: i64 = 10_000;
+
+/// The checkpoint thread's connection: read-write (a checkpoint writes the database
+/// file), with a small cache (it reads pages from the log, not through its cache).
+pub fn open_checkpointer(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    configure(&conn, READER_CACHE_KIB, 4)?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
     Ok(conn)
 }
 

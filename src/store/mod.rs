@@ -4,6 +4,7 @@
 //! Invariant: a write is acknowledged (its future resolves) only after the COMMIT that made
 //! it durable has returned. Nothing above this module opens a connection.
 
+mod checkpointer;
 mod connection;
 mod migrations;
 mod readers;
@@ -25,7 +26,7 @@ pub mod tokens;
 use std::path::{Path, PathBuf};
 
 pub use readers::Readers;
-pub use writer::Writer;
+pub use writer::{abandon_transaction, Writer};
 
 /// What can go wrong below the directory.
 #[derive(Debug, thiserror::Error)]
@@ -89,7 +90,8 @@ impl Store {
         let mut conn = connection::open_writer(&path)?;
         migrations::migrate(&mut conn, &path)?;
         let readers = Readers::open(&path, options.readers.max(1))?;
-        let writer = Writer::start(conn, options.max_batch.max(1));
+        let checkpointer = checkpointer::Checkpointer::start(connection::open_checkpointer(&path)?);
+        let writer = Writer::start(conn, checkpointer, options.max_batch.max(1));
         Ok(Store {
             writer,
             readers,
