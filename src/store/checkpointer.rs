@@ -45,6 +45,10 @@ impl Checkpointer {
         let thread = std::thread::Builder::new()
             .name("keybridge-checkpoint".into())
             .spawn(move || run(&conn, &rx))
+            .map_err(|e| {
+                // The writer's own automatic checkpoint still bounds the log.
+                tracing::warn!(error = %e, "cannot start the checkpoint thread");
+            })
             .ok();
         Checkpointer {
             commits: Some(tx),
