@@ -80,9 +80,11 @@ breakdown() { # one line per process: name, PSS, of which anonymous and file-bac
       cp "/proc/$p/smaps" "$MEASURE_SMAPS_DIR/$name.$p.smaps" 2>/dev/null || true
     fi
     if [ "${MEASURE_MAPPINGS:-0}" -gt 0 ]; then
+      # Not `head`: it can exit before sort has written everything, and sort's SIGPIPE
+      # then ends the whole script (pipefail, set -e).
       awk '/^[0-9a-f]+-[0-9a-f]+ / {name = ($6 == "" ? "[anon]" : $6)} /^Pss:/ {sum[name] += $2}
            END {for (n in sum) printf "        %7d kB  %s\n", sum[n], n}' "/proc/$p/smaps" 2>/dev/null \
-        | sort -rn | head -"$MEASURE_MAPPINGS"
+        | sort -rn | awk -v n="$MEASURE_MAPPINGS" 'NR <= n'
     fi
   done
 }
