@@ -23,7 +23,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 target=${CARGO_TARGET_DIR:-target}
-app=${1:-$target/release/keybridge-desktop}
+app=${1:-$target/release-desktop/keybridge-desktop}
 runs=${2:-3}
 [ -x "$app" ] || { echo "no $app: build it (scripts/build-deb.sh)" >&2; exit 1; }
 
@@ -161,7 +161,7 @@ PY
   echo "run $run: started at login (--minimized, never opened): idle PSS $(( login_pss / 1024 )) MiB in $procs processes, $(windows "$pid") windows; bridge /ping answered $up"
   kill "$pid"; wait "$pid" 2>/dev/null || true
 done
-deb=$(ls -t "$target"/release/bundle/deb/*.deb 2>/dev/null | head -1 || true)
+deb=$(ls -t "$target"/release-desktop/bundle/deb/*.deb 2>/dev/null | head -1 || true)
 if [ -n "$deb" ]; then
   echo "package: $deb, $(( $(stat -c %s "$deb") / 1024 )) KiB ($(stat -c %s "$deb") bytes)"
 fi
