@@ -20,7 +20,7 @@ if [ "${1:-}" = "--screenshots" ]; then
 fi
 target=${CARGO_TARGET_DIR:-$ROOT/target}
 case "$target" in /*) ;; *) target="$ROOT/$target" ;; esac
-app=${1:-$target/release/keybridge-desktop}
+app=${1:-$target/release-desktop/keybridge-desktop}
 case "$app" in /*) ;; *) app="$ROOT/$app" ;; esac
 [ -x "$app" ] || { echo "no $app: build it with scripts/build-deb.sh" >&2; exit 1; }
 

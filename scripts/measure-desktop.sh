@@ -23,7 +23,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 target=${CARGO_TARGET_DIR:-target}
-app=${1:-$target/release/keybridge-desktop}
+app=${1:-$target/release-desktop/keybridge-desktop}
 runs=${2:-3}
 [ -x "$app" ] || { echo "no $app: build it (scripts/build-deb.sh)" >&2; exit 1; }
 
@@ -80,9 +80,11 @@ breakdown() { # one line per process: name, PSS, of which anonymous and file-bac
       cp "/proc/$p/smaps" "$MEASURE_SMAPS_DIR/$name.$p.smaps" 2>/dev/null || true
     fi
     if [ "${MEASURE_MAPPINGS:-0}" -gt 0 ]; then
+      # Not `head`: it can exit before sort has written everything, and sort's SIGPIPE
+      # then ends the whole script (pipefail, set -e).
       awk '/^[0-9a-f]+-[0-9a-f]+ / {name = ($6 == "" ? "[anon]" : $6)} /^Pss:/ {sum[name] += $2}
            END {for (n in sum) printf "        %7d kB  %s\n", sum[n], n}' "/proc/$p/smaps" 2>/dev/null \
-        | sort -rn | head -"$MEASURE_MAPPINGS"
+        | sort -rn | awk -v n="$MEASURE_MAPPINGS" 'NR <= n'
     fi
   done
 }
@@ -159,7 +161,7 @@ PY
   echo "run $run: started at login (--minimized, never opened): idle PSS $(( login_pss / 1024 )) MiB in $procs processes, $(windows "$pid") windows; bridge /ping answered $up"
   kill "$pid"; wait "$pid" 2>/dev/null || true
 done
-deb=$(ls -t "$target"/release/bundle/deb/*.deb 2>/dev/null | head -1 || true)
+deb=$(ls -t "$target"/release-desktop/bundle/deb/*.deb 2>/dev/null | head -1 || true)
 if [ -n "$deb" ]; then
   echo "package: $deb, $(( $(stat -c %s "$deb") / 1024 )) KiB ($(stat -c %s "$deb") bytes)"
 fi
