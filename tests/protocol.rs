@@ -347,3 +347,73 @@ async fn built_in_groups_exist_and_cannot_be_deleted_or_renamed() {
     assert_eq!(dup.status, StatusCode::CONFLICT);
     b.stop().await;
 }
+
+/// A group read with all of its members is written as text, not through a `Value` per
+/// member; it must say exactly what the projected path says, for awkward display names
+/// too, and keep the group's own attributes and ETag.
+#[tokio::test]
+async fn a_group_read_whole_lists_the_same_members_as_a_projected_read() {
+    let b = TestBridge::start().await;
+    let names = [
+        ("quote@example.com", "Say \"hi\""),
+        ("slash@example.com", "Back\\slash / and\ttab"),
+        ("unicode@example.com", "Élodie 😀"),
+    ];
+    let mut ids = Vec::new();
+    for (user_name, display) in names {
+        let mut body = common::user(user_name, "Test", "Person");
+        body["displayName"] = json!(display);
+        let r = b.post("/Users", body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        ids.push(r.body["id"].as_str().expect("id").to_owned());
+    }
+    let group = b.create_group("Awkward names").await;
+    let add: Vec<Value> = ids.iter().map(|id| json!({"value": id})).collect();
+    let r = b
+        .patch(
+            &format!("/Groups/{group}"),
+            patch_op(json!([{"op": "add", "path": "members", "value": add}])),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.body);
+
+    // Written as text: the default answer, and `attributes=members`.
+    let whole = b.get(&format!("/Groups/{group}")).await;
+    assert_eq!(whole.status, StatusCode::OK, "{}", whole.body);
+    assert_eq!(whole.body["displayName"], "Awkward names");
+    assert_eq!(whole.body["id"], group.as_str());
+    let version = whole.body["meta"]["version"].as_str().expect("version");
+    assert_eq!(
+        whole.headers.get("etag").and_then(|v| v.to_str().ok()),
+        Some(version)
+    );
+    let only = b.get(&format!("/Groups/{group}?attributes=members")).await;
+    assert_eq!(only.status, StatusCode::OK, "{}", only.body);
+    assert!(only.body.get("displayName").is_none(), "{}", only.body);
+    // Through the projection: a sub-attribute named, so every member is a `Value`.
+    let projected = b
+        .get(&format!(
+            "/Groups/{group}?attributes=members.value,members.display,members.$ref,members.type"
+        ))
+        .await;
+    assert_eq!(projected.status, StatusCode::OK, "{}", projected.body);
+
+    let members = |v: &Value| v["members"].as_array().cloned().unwrap_or_default();
+    assert_eq!(members(&whole.body).len(), 3, "{}", whole.body);
+    assert_eq!(members(&whole.body), members(&projected.body));
+    assert_eq!(members(&only.body), members(&projected.body));
+    for (member, ((_, display), id)) in members(&whole.body).iter().zip(names.iter().zip(&ids)) {
+        assert_eq!(member["value"], id.as_str());
+        assert_eq!(member["display"], *display);
+        assert_eq!(member["type"], "User");
+        assert!(member["$ref"]
+            .as_str()
+            .is_some_and(|r| r.ends_with(&format!("/Users/{id}"))));
+    }
+
+    // An empty group still answers an empty list.
+    let empty = b.create_group("Nobody").await;
+    let r = b.get(&format!("/Groups/{empty}")).await;
+    assert_eq!(r.body["members"], json!([]), "{}", r.body);
+    b.stop().await;
+}

@@ -19,7 +19,30 @@ pub fn json(status: StatusCode, body: &Value) -> Response {
 
 /// A resource with its `ETag` (from `meta.version`).
 pub fn resource(status: StatusCode, body: &Value) -> Response {
-    let mut resp = json(status, body);
+    with_etag(json(status, body), body)
+}
+
+/// A group whose `members` array comes as JSON text (`render::members_json`), added as
+/// its last attribute, so that a 100 000-member answer never exists as a `Value`.
+pub fn group_with_members(status: StatusCode, body: &Value, members: &str) -> Response {
+    let mut text = body.to_string();
+    if text.ends_with('}') {
+        text.pop();
+        if text.len() > 1 {
+            text.push(',');
+        }
+        text.reserve(members.len() + 12);
+        text.push_str("\"members\":");
+        text.push_str(members);
+        text.push('}');
+    }
+    let mut resp = (status, text).into_response();
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_JSON));
+    with_etag(resp, body)
+}
+
+fn with_etag(mut resp: Response, body: &Value) -> Response {
     if let Some(v) = body
         .pointer("/meta/version")
         .and_then(Value::as_str)

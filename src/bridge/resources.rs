@@ -59,6 +59,22 @@ impl Projection {
         project(rt, &doc, &self.attributes, &self.excluded)
     }
 
+    /// Whether a group's members will be shown whole: each member with all of its
+    /// sub-attributes, so that they can be written as text without projecting them.
+    fn wants_whole_members(&self) -> bool {
+        let names_a_sub_attribute = |p: &AttrPath| {
+            p.attr.eq_ignore_ascii_case("members")
+                && p.urn.as_deref().is_none_or(|u| u == CORE_GROUP)
+                && p.sub_attr.is_some()
+        };
+        self.wants_members()
+            && !self
+                .attributes
+                .iter()
+                .chain(&self.excluded)
+                .any(names_a_sub_attribute)
+    }
+
     /// Whether a group's members will be shown (so they are worth loading).
     fn wants_members(&self) -> bool {
         let is_members = |p: &AttrPath| {
@@ -262,14 +278,22 @@ pub async fn get(
 ) -> Result<Response, Rejection> {
     let projection = Projection::from_params(rt, &params)?;
     let base = state.base_url(&headers);
-    let doc = match rt {
-        ResourceType::User => state.directory.get_user(&id, &base).await?,
-        ResourceType::Group => {
+    let (doc, members) = match rt {
+        ResourceType::User => (state.directory.get_user(&id, &base).await?, None),
+        ResourceType::Group if projection.wants_whole_members() => {
+            let (doc, members) = state
+                .directory
+                .get_group_and_members_json(&id, &base)
+                .await?;
+            (doc, Some(members))
+        }
+        ResourceType::Group => (
             state
                 .directory
                 .get_group(&id, &base, projection.wants_members())
-                .await?
-        }
+                .await?,
+            None,
+        ),
     };
     let version = doc
         .pointer("/meta/version")
@@ -291,7 +315,11 @@ pub async fn get(
             return Ok(resp);
         }
     }
-    Ok(reply::resource(StatusCode::OK, &projection.apply(rt, doc)))
+    let body = projection.apply(rt, doc);
+    Ok(match members {
+        Some(members) => reply::group_with_members(StatusCode::OK, &body, &members),
+        None => reply::resource(StatusCode::OK, &body),
+    })
 }
 
 pub async fn replace(

@@ -90,6 +90,24 @@ impl Directory {
             .await
     }
 
+    /// `GET /Groups/{id}` with every member: the group without `members`, and its members
+    /// as the JSON text of that array ([`render::members_json`]), from one snapshot.
+    pub async fn get_group_and_members_json(
+        &self,
+        id: &str,
+        base: &str,
+    ) -> Result<(Value, String), DirectoryError> {
+        let (id, base) = (id.to_owned(), base.to_owned());
+        self.store
+            .read(move |conn| {
+                let row = groups::by_id(conn, &id)?.ok_or_else(|| not_found(&id))?;
+                let doc = render::group(conn, &row, &base, false)?;
+                let members = render::members_json(conn, &row, &base)?;
+                Ok((doc, members))
+            })
+            .await
+    }
+
     /// `PUT /Groups/{id}`. A body without `members` leaves the membership as it is; an
     /// empty list clears it.
     pub async fn replace_group(

@@ -187,6 +187,28 @@ pub fn members(
     Ok(rows)
 }
 
+/// Calls `f` with each member's id and display name, in the order of [`members`],
+/// without collecting them first: a group may have 100 000.
+pub fn each_member(
+    conn: &Connection,
+    group_seq: i64,
+    mut f: impl FnMut(&str, Option<&str>),
+) -> Result<(), StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT p.id, p.display_name FROM memberships m
+         JOIN people p ON p.seq = m.person_seq WHERE m.group_seq = ?1 ORDER BY p.seq",
+    )?;
+    let mut rows = stmt.query([group_seq])?;
+    let corrupt =
+        |e: rusqlite::types::FromSqlError| StoreError::Corrupt(format!("a member row: {e}"));
+    while let Some(row) = rows.next()? {
+        let id = row.get_ref(0)?.as_str().map_err(corrupt)?;
+        let display = row.get_ref(1)?.as_str_or_null().map_err(corrupt)?;
+        f(id, display);
+    }
+    Ok(())
+}
+
 pub fn member_count(conn: &Connection, group_seq: i64) -> Result<u64, StoreError> {
     let n: i64 = conn
         .prepare_cached("SELECT count(*) FROM memberships WHERE group_seq = ?1")?
