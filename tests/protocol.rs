@@ -372,10 +372,31 @@ async fn a_group_read_whole_lists_the_same_members_as_a_projected_read() {
     let r = b
         .patch(
             &format!("/Groups/{group}"),
-            patch_op(json!([{"op": "add", "path": "members", "value": add}])),
+            patch_op(json!([{"op": "add", "path": "members", "value": add.clone()}])),
         )
         .await;
-    assert!(r.status.is_success(), "{}", r.body);
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // The PATCH's own answer lists them too (read back after the commit).
+    assert_eq!(
+        r.body["members"].as_array().map(Vec::len),
+        Some(3),
+        "{}",
+        r.body
+    );
+    assert_eq!(r.body["displayName"], "Awkward names");
+    let put = b
+        .put(
+            &format!("/Groups/{group}"),
+            json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                   "displayName": "Awkward names", "members": add}),
+        )
+        .await;
+    assert_eq!(put.status, StatusCode::OK, "{}", put.body);
+    assert_eq!(put.body["members"], r.body["members"], "{}", put.body);
+    assert_eq!(
+        put.headers.get("etag").and_then(|v| v.to_str().ok()),
+        put.body["meta"]["version"].as_str()
+    );
 
     // Written as text: the default answer, and `attributes=members`.
     let whole = b.get(&format!("/Groups/{group}")).await;

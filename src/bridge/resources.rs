@@ -17,7 +17,7 @@ use serde_json::Value;
 use super::body::read_json;
 use super::reply::{self, Rejection};
 use super::AppState;
-use crate::directory::{audit, Actor, ListRequest, Precondition};
+use crate::directory::{audit, Actor, DirectoryError, ListRequest, Precondition};
 
 type Params = Query<HashMap<String, String>>;
 
@@ -342,6 +342,13 @@ pub async fn replace(
                 .replace_user(&actor, &id, json, pre, &base)
                 .await?
         }
+        ResourceType::Group if projection.wants_whole_members() => {
+            let doc = state
+                .directory
+                .replace_group(&actor, &id, json, pre, &base, false)
+                .await?;
+            return Ok(group_answer(&state, &projection, &id, &base, doc).await);
+        }
         ResourceType::Group => {
             state
                 .directory
@@ -350,6 +357,37 @@ pub async fn replace(
         }
     };
     Ok(reply::resource(StatusCode::OK, &projection.apply(rt, doc)))
+}
+
+/// The answer to a PUT or PATCH of a group that shows every member. The write itself
+/// renders the group without its members: listing 100 000 of them inside the write job
+/// would hold up the single writer (and build a `Value` per member). The answer is then
+/// read from a snapshot taken after the commit, members written as text; a change
+/// committed meanwhile by someone else shows in it, with its own version. Should the
+/// group be gone by then, the written record is the answer, without members.
+async fn group_answer(
+    state: &AppState,
+    projection: &Projection,
+    id: &str,
+    base: &str,
+    written: Value,
+) -> Response {
+    match state.directory.get_group_and_members_json(id, base).await {
+        Ok((doc, members)) => reply::group_with_members(
+            StatusCode::OK,
+            &projection.apply(ResourceType::Group, doc),
+            &members,
+        ),
+        Err(e) => {
+            if let DirectoryError::Store(e) = &e {
+                tracing::warn!(error = %e, "a group changed a moment ago could not be read back");
+            }
+            reply::resource(
+                StatusCode::OK,
+                &projection.apply(ResourceType::Group, written),
+            )
+        }
+    }
 }
 
 pub async fn patch(
@@ -376,6 +414,13 @@ pub async fn patch(
                 .directory
                 .patch_user(&actor, &id, ops, pre, &base)
                 .await?
+        }
+        ResourceType::Group if !minimal && projection.wants_whole_members() => {
+            let doc = state
+                .directory
+                .patch_group(&actor, &id, ops, pre, &base, false)
+                .await?;
+            return Ok(group_answer(&state, &projection, &id, &base, doc).await);
         }
         ResourceType::Group => {
             let with_members = !minimal && projection.wants_members();
