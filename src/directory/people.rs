@@ -35,18 +35,14 @@ impl Directory {
                     .await)
             }
         };
-        let actor_name = actor.0.clone();
         let row = self
-            .store
-            .write(move |conn| {
-                audited_checks_first(
-                    conn,
-                    audit::USER_CREATE,
-                    Subject::users(),
-                    &actor_name,
-                    |c| create(c, new, &actor_name),
-                )
-            })
+            .audited_write_with(
+                Undo::NothingWritten,
+                audit::USER_CREATE,
+                Subject::users(),
+                actor,
+                move |conn, actor| create(conn, new, actor),
+            )
             .await?;
         // Rendered after the commit, off the writer thread: a person created a moment ago
         // is in no group, so the answer needs nothing more from the store, and the single
@@ -244,6 +240,20 @@ impl Directory {
     }
 }
 
+/// How an audited write undoes its changes when a rule rejects it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Undo {
+    /// Rolls back to a savepoint around the write: a rejection may come after it changed
+    /// something.
+    Savepoint,
+    /// Nothing to undo: every rejection comes before the write's first change, so no
+    /// savepoint is opened (each one makes SQLite copy the pages it touches that the
+    /// batch already changed: on the single writer thread, a tenth of a new person's
+    /// cost). A store failure part-way cannot be undone for this write alone, so it rolls
+    /// back the whole transaction; the writer answers its jobs "not carried out".
+    NothingWritten,
+}
+
 impl Directory {
     /// Runs `op` as one audited write job (see [`audited`]); `op` gets the actor's name.
     pub(super) async fn audited_write<T: Send + 'static>(
@@ -253,49 +263,46 @@ impl Directory {
         actor: &Actor,
         op: impl FnOnce(&Connection, &str) -> Result<T, DirectoryError> + Send + 'static,
     ) -> Result<T, DirectoryError> {
+        self.audited_write_with(Undo::Savepoint, event, subject, actor, op)
+            .await
+    }
+
+    /// [`Self::audited_write`] with the way a rejection is undone chosen by the caller.
+    pub(super) async fn audited_write_with<T: Send + 'static>(
+        &self,
+        undo: Undo,
+        event: &'static str,
+        subject: Subject,
+        actor: &Actor,
+        op: impl FnOnce(&Connection, &str) -> Result<T, DirectoryError> + Send + 'static,
+    ) -> Result<T, DirectoryError> {
         let actor = actor.0.clone();
         self.store
-            .write(move |conn| audited(conn, event, subject, &actor, |c| op(c, &actor)))
+            .write(move |conn| audited(conn, undo, event, subject, &actor, |c| op(c, &actor)))
             .await
     }
 }
 
-/// Runs `op` in a savepoint; if the account or protocol rules reject it, its changes are
-/// undone and a failure event is written in their place.
-pub(super) fn audited<T>(
+/// Runs `op`; if the account or protocol rules reject it, its changes are undone (see
+/// [`Undo`]) and a failure event is written in their place.
+fn audited<T>(
     conn: &Connection,
+    undo: Undo,
     event: &str,
     subject: Subject,
     actor: &str,
     op: impl FnOnce(&Connection) -> Result<T, DirectoryError>,
 ) -> Result<T, DirectoryError> {
-    let result = in_savepoint(conn, op);
+    let result = match undo {
+        Undo::Savepoint => in_savepoint(conn, op),
+        Undo::NothingWritten => op(conn).inspect_err(|e| {
+            if matches!(e, DirectoryError::Store(_)) {
+                abandon_transaction(conn);
+            }
+        }),
+    };
     if let Err(DirectoryError::Rejected(e)) = &result {
         audit::failure(conn, event, subject, actor, e.status, &e.detail)?;
-    }
-    result
-}
-
-/// [`audited`] for an `op` whose every rejection comes before its first write, so that a
-/// rejection has nothing to undo and no savepoint is needed (each one makes SQLite copy
-/// the pages it touches that the batch already changed: on the single writer thread
-/// that was a tenth of a new person's cost). A store failure part-way cannot be undone
-/// for this job alone, so it rolls back the whole transaction; the writer answers its
-/// jobs "not carried out".
-fn audited_checks_first<T>(
-    conn: &Connection,
-    event: &str,
-    subject: Subject,
-    actor: &str,
-    op: impl FnOnce(&Connection) -> Result<T, DirectoryError>,
-) -> Result<T, DirectoryError> {
-    let result = op(conn);
-    match &result {
-        Ok(_) => {}
-        Err(DirectoryError::Rejected(e)) => {
-            audit::failure(conn, event, subject, actor, e.status, &e.detail)?;
-        }
-        Err(DirectoryError::Store(_)) => abandon_transaction(conn),
     }
     result
 }
@@ -391,8 +398,8 @@ fn new_person(mut doc: Value, compat: bool) -> Result<NewPerson, ScimError> {
     })
 }
 
-/// Runs without a savepoint (see [`audited_checks_first`]): its one rejection, a taken
-/// userName, comes before anything is written.
+/// Runs as [`Undo::NothingWritten`]: its one rejection, a taken userName, comes before
+/// anything is written.
 fn create(conn: &Connection, new: NewPerson, actor: &str) -> Result<PersonRow, DirectoryError> {
     let NewPerson {
         mut row,
