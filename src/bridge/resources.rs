@@ -27,6 +27,11 @@ struct Projection {
     excluded: Vec<AttrPath>,
 }
 
+/// Whether `p` is the Group's `members` attribute or one of its sub-attributes.
+fn names_members(p: &AttrPath) -> bool {
+    p.attr.eq_ignore_ascii_case("members") && p.urn.as_deref().is_none_or(|u| u == CORE_GROUP)
+}
+
 impl Projection {
     fn from_params(
         rt: ResourceType,
@@ -62,32 +67,23 @@ impl Projection {
     /// Whether a group's members will be shown whole: each member with all of its
     /// sub-attributes, so that they can be written as text without projecting them.
     fn wants_whole_members(&self) -> bool {
-        let names_a_sub_attribute = |p: &AttrPath| {
-            p.attr.eq_ignore_ascii_case("members")
-                && p.urn.as_deref().is_none_or(|u| u == CORE_GROUP)
-                && p.sub_attr.is_some()
-        };
         self.wants_members()
             && !self
                 .attributes
                 .iter()
                 .chain(&self.excluded)
-                .any(names_a_sub_attribute)
+                .any(|p| names_members(p) && p.sub_attr.is_some())
     }
 
     /// Whether a group's members will be shown (so they are worth loading).
     fn wants_members(&self) -> bool {
-        let is_members = |p: &AttrPath| {
-            p.attr.eq_ignore_ascii_case("members")
-                && p.urn.as_deref().is_none_or(|u| u == CORE_GROUP)
-        };
         if !self.attributes.is_empty() {
-            return self.attributes.iter().any(is_members);
+            return self.attributes.iter().any(names_members);
         }
         !self
             .excluded
             .iter()
-            .any(|p| is_members(p) && p.sub_attr.is_none())
+            .any(|p| names_members(p) && p.sub_attr.is_none())
     }
 }
 
@@ -361,10 +357,10 @@ pub async fn replace(
 
 /// The answer to a PUT or PATCH of a group that shows every member. The write itself
 /// renders the group without its members: listing 100 000 of them inside the write job
-/// would hold up the single writer (and build a `Value` per member). The answer is then
-/// read from a snapshot taken after the commit, members written as text; a change
-/// committed meanwhile by someone else shows in it, with its own version. Should the
-/// group be gone by then, the written record is the answer, without members.
+/// would hold up the single writer (and build a `Value` per member). The members are then
+/// read after the commit and written as text; a membership change committed meanwhile by
+/// someone else may show in them. Should the group be gone by then, the answer is the
+/// written record without members.
 async fn group_answer(
     state: &AppState,
     projection: &Projection,
@@ -372,20 +368,14 @@ async fn group_answer(
     base: &str,
     written: Value,
 ) -> Response {
-    match state.directory.get_group_and_members_json(id, base).await {
-        Ok((doc, members)) => reply::group_with_members(
-            StatusCode::OK,
-            &projection.apply(ResourceType::Group, doc),
-            &members,
-        ),
+    let body = projection.apply(ResourceType::Group, written);
+    match state.directory.group_members_json(id, base).await {
+        Ok(members) => reply::group_with_members(StatusCode::OK, &body, &members),
         Err(e) => {
             if let DirectoryError::Store(e) = &e {
                 tracing::warn!(error = %e, "a group changed a moment ago could not be read back");
             }
-            reply::resource(
-                StatusCode::OK,
-                &projection.apply(ResourceType::Group, written),
-            )
+            reply::resource(StatusCode::OK, &body)
         }
     }
 }

@@ -108,6 +108,18 @@ impl Directory {
             .await
     }
 
+    /// A group's members as the JSON text of its `members` array
+    /// ([`render::members_json`]).
+    pub async fn group_members_json(&self, id: &str, base: &str) -> Result<String, DirectoryError> {
+        let (id, base) = (id.to_owned(), base.to_owned());
+        self.store
+            .read(move |conn| {
+                let row = groups::by_id(conn, &id)?.ok_or_else(|| not_found(&id))?;
+                Ok(render::members_json(conn, &row, &base)?)
+            })
+            .await
+    }
+
     /// `PUT /Groups/{id}`. A body without `members` leaves the membership as it is; an
     /// empty list clears it.
     pub async fn replace_group(

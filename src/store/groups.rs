@@ -177,34 +177,32 @@ pub fn members(
     conn: &Connection,
     group_seq: i64,
 ) -> Result<Vec<(i64, String, Option<String>)>, StoreError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT p.seq, p.id, p.display_name FROM memberships m
-         JOIN people p ON p.seq = m.person_seq WHERE m.group_seq = ?1 ORDER BY p.seq",
-    )?;
-    let rows = stmt
-        .query_map([group_seq], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut rows = Vec::new();
+    each_member(conn, group_seq, |seq, id, display| {
+        rows.push((seq, id.to_owned(), display.map(str::to_owned)));
+        Ok(())
+    })?;
     Ok(rows)
 }
 
-/// Calls `f` with each member's id and display name, in the order of [`members`],
-/// without collecting them first: a group may have 100 000.
+/// Calls `f` with each member (as [`members`] lists them) without collecting them
+/// first: a group may have 100 000. Stops at the first error `f` returns.
 pub fn each_member(
     conn: &Connection,
     group_seq: i64,
-    mut f: impl FnMut(&str, Option<&str>),
+    mut f: impl FnMut(i64, &str, Option<&str>) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT p.id, p.display_name FROM memberships m
+        "SELECT p.seq, p.id, p.display_name FROM memberships m
          JOIN people p ON p.seq = m.person_seq WHERE m.group_seq = ?1 ORDER BY p.seq",
     )?;
     let mut rows = stmt.query([group_seq])?;
     let corrupt =
         |e: rusqlite::types::FromSqlError| StoreError::Corrupt(format!("a member row: {e}"));
     while let Some(row) = rows.next()? {
-        let id = row.get_ref(0)?.as_str().map_err(corrupt)?;
-        let display = row.get_ref(1)?.as_str_or_null().map_err(corrupt)?;
-        f(id, display);
+        let id = row.get_ref(1)?.as_str().map_err(corrupt)?;
+        let display = row.get_ref(2)?.as_str_or_null().map_err(corrupt)?;
+        f(row.get(0)?, id, display)?;
     }
     Ok(())
 }
