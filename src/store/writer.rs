@@ -259,23 +259,23 @@ mod tests {
         out
     }
 
+    /// `middle` between the inserts of 1 and 3 (and then `more`), to run as one batch.
+    fn around(middle: TestJob, more: &[i64]) -> Vec<TestJob> {
+        let mut jobs: Vec<TestJob> = vec![Box::new(insert(1)), middle, Box::new(insert(3))];
+        jobs.extend(more.iter().map(|&n| Box::new(insert(n)) as TestJob));
+        jobs
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_batch_commits_together_and_a_rejected_job_in_it_changes_nothing() {
         let (_dir, store) = open().await;
-        let answers = one_batch(
-            &store,
-            vec![
-                Box::new(insert(1)),
-                Box::new(|conn: &Connection| {
-                    super::super::in_savepoint(conn, |c| {
-                        insert(2)(c)?;
-                        Err(StoreError::Corrupt("rejected after writing".into()))
-                    })
-                }),
-                Box::new(insert(3)),
-            ],
-        )
-        .await;
+        let rejected = |conn: &Connection| {
+            super::super::in_savepoint(conn, |c| {
+                insert(2)(c)?;
+                Err(StoreError::Corrupt("rejected after writing".into()))
+            })
+        };
+        let answers = one_batch(&store, around(Box::new(rejected), &[])).await;
         assert!(answers[0].is_ok() && answers[2].is_ok());
         assert!(matches!(answers[1], Err(StoreError::Corrupt(_))));
         assert_eq!(stored(&store).await, vec![1, 3]);
@@ -284,18 +284,11 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_panicking_job_loses_its_transaction_and_the_queue_goes_on() {
         let (_dir, store) = open().await;
-        let answers = one_batch(
-            &store,
-            vec![
-                Box::new(insert(1)),
-                Box::new(|conn: &Connection| {
-                    insert(2)(conn)?;
-                    panic!("a bug in a write job")
-                }),
-                Box::new(insert(3)),
-            ],
-        )
-        .await;
+        let panicking = |conn: &Connection| {
+            insert(2)(conn)?;
+            panic!("a bug in a write job")
+        };
+        let answers = one_batch(&store, around(Box::new(panicking), &[])).await;
         // The job before it shared its transaction: not stored, and told so. The one
         // after ran in a new transaction.
         assert!(matches!(answers[0], Err(StoreError::Abandoned)));
@@ -312,20 +305,12 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_job_that_abandons_the_transaction_takes_its_batch_mates_not_later_jobs() {
         let (_dir, store) = open().await;
-        let answers = one_batch(
-            &store,
-            vec![
-                Box::new(insert(1)),
-                Box::new(|conn: &Connection| {
-                    insert(2)(conn)?;
-                    abandon_transaction(conn);
-                    Err(StoreError::Internal("failed part-way".into()))
-                }),
-                Box::new(insert(3)),
-                Box::new(insert(4)),
-            ],
-        )
-        .await;
+        let abandoning = |conn: &Connection| {
+            insert(2)(conn)?;
+            abandon_transaction(conn);
+            Err(StoreError::Internal("failed part-way".into()))
+        };
+        let answers = one_batch(&store, around(Box::new(abandoning), &[4])).await;
         assert!(matches!(answers[0], Err(StoreError::Abandoned)));
         assert!(matches!(answers[1], Err(StoreError::Abandoned)));
         assert!(answers[2].is_ok() && answers[3].is_ok());
