@@ -15,11 +15,6 @@ pub mod settings;
 pub mod sso;
 pub mod tokens;
 
-/// An optional text field as the admin typed it: trimmed, and absent when blank.
-fn non_empty(s: &Option<String>) -> Option<&str> {
-    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
-}
-
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
@@ -33,6 +28,11 @@ use crate::bridge::{BridgeConfig, Limits};
 use crate::directory::Directory;
 use crate::secrets::{SecretStore, SecretsError};
 use crate::store::{Store, StoreOptions};
+
+/// An optional text field as the admin typed it: trimmed, and absent when blank.
+fn non_empty(s: &Option<String>) -> Option<&str> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
 
 /// Where secrets go now, as the UI tells the admin.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -11,7 +11,11 @@ pub const SCIM_JSON: &str = "application/scim+json";
 
 /// A JSON body with the SCIM media type.
 pub fn json(status: StatusCode, body: &Value) -> Response {
-    let mut resp = (status, body.to_string()).into_response();
+    json_text(status, body.to_string())
+}
+
+fn json_text(status: StatusCode, text: String) -> Response {
+    let mut resp = (status, text).into_response();
     resp.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_JSON));
     resp
@@ -36,10 +40,7 @@ pub fn group_with_members(status: StatusCode, body: &Value, members: &str) -> Re
         text.push_str(members);
         text.push('}');
     }
-    let mut resp = (status, text).into_response();
-    resp.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_JSON));
-    with_etag(resp, body)
+    with_etag(json_text(status, text), body)
 }
 
 fn with_etag(mut resp: Response, body: &Value) -> Response {
