@@ -11,7 +11,7 @@ pub const SCIM_JSON: &str = "application/scim+json";
 
 /// A JSON body with the SCIM media type.
 pub fn json(status: StatusCode, body: &Value) -> Response {
-    json_text(status, body.to_string())
+    json_text(status, crate::store::json_text(body))
 }
 
 fn json_text(status: StatusCode, text: String) -> Response {
@@ -29,7 +29,7 @@ pub fn resource(status: StatusCode, body: &Value) -> Response {
 /// A group whose `members` array comes as JSON text (`render::members_json`), added as
 /// its last attribute, so that a 100 000-member answer never exists as a `Value`.
 pub fn group_with_members(status: StatusCode, body: &Value, members: &str) -> Response {
-    let mut text = body.to_string();
+    let mut text = crate::store::json_text(body);
     if text.ends_with('}') {
         text.pop();
         if text.len() > 1 {

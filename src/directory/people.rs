@@ -392,7 +392,7 @@ fn new_person(mut doc: Value, compat: bool) -> Result<NewPerson, ScimError> {
         modified: now,
     };
     Ok(NewPerson {
-        doc_text: row.doc.to_string(),
+        doc_text: crate::store::json_text(&row.doc),
         attributes: audit::attribute_names(&row.doc),
         row,
     })

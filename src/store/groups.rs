@@ -86,7 +86,7 @@ pub fn insert(conn: &Connection, g: &GroupRow) -> Result<i64, StoreError> {
         g.external_id,
         g.kind.as_str(),
         g.managed,
-        g.doc.to_string(),
+        super::json_text(&g.doc),
         g.version,
         g.created,
         g.modified
@@ -106,7 +106,7 @@ pub fn update(conn: &Connection, g: &GroupRow) -> Result<(), StoreError> {
         g.display_name_key,
         g.external_id,
         g.managed,
-        g.doc.to_string(),
+        super::json_text(&g.doc),
         g.version,
         g.modified
     ])?;

@@ -1,6 +1,7 @@
-//! The `invitations` table: links to `/join/…` kept as SHA-256 digests. Rows are created
-//! and voided by triggers on `people` (see migration 5); this file mints links, finds
-//! them and marks them used.
+//! The `invitations` table: links to `/join/…` kept as SHA-256 digests. A person's join
+//! invitation is created with them (`people::insert`), created again and voided by
+//! triggers on `people` when their state changes (migration 5); this file mints links,
+//! finds them and marks them used.
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
@@ -73,7 +74,7 @@ pub fn by_seq(conn: &Connection, seq: i64) -> Result<Option<InvitationRow>, Stor
         .optional()?)
 }
 
-/// A new row (switch links; join invitations come from the triggers).
+/// A new row: a join invitation for a new person, or a switch link.
 pub fn insert(
     conn: &Connection,
     person_seq: i64,

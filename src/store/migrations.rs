@@ -179,6 +179,14 @@ const MIGRATIONS: &[&str] = &[
         signed_out_at TEXT
     );
     "#,
+    // 6: a new person's join invitation is inserted by `people::insert` itself. A
+    // statement that fires a trigger runs with a statement journal, and inside the
+    // writer's batch that meant copying every page the insert touched which an earlier
+    // job had already changed: about a seventh of the instructions of a POST /Users.
+    // The triggers on a change of state stay (those updates are rare).
+    r#"
+    DROP TRIGGER invitations_on_provision;
+    "#,
 ];
 
 /// The schema version this binary writes: a database above it is from a newer Keybridge.
@@ -221,6 +229,74 @@ mod tests {
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .expect("version");
         assert_eq!(v, MIGRATIONS.len() as i64);
+    }
+
+    fn person(
+        id: &str,
+        state: super::super::people::PersonState,
+    ) -> super::super::people::PersonRow {
+        super::super::people::PersonRow {
+            seq: 0,
+            id: id.into(),
+            user_name: id.into(),
+            user_name_key: id.into(),
+            external_id: None,
+            display_name: None,
+            email: None,
+            active: state == super::super::people::PersonState::Invited,
+            state,
+            role: "member".into(),
+            joined_at: None,
+            doc: serde_json::json!({}),
+            version: 1,
+            created: "2026-11-29T17:00:00.000Z".into(),
+            modified: "2026-11-29T17:00:00.000Z".into(),
+        }
+    }
+
+    #[test]
+    fn a_new_person_gets_exactly_one_join_invitation_without_the_insert_trigger() {
+        use super::super::people::{self, PersonState};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t.db");
+        let mut conn = Connection::open(&path).expect("open");
+        migrate(&mut conn, &path).expect("migrate");
+        let triggers: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = 'invitations_on_provision'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("count");
+        assert_eq!(triggers, 0, "migration 6 drops the insert trigger");
+        let invited = people::insert(&conn, &person("a", PersonState::Invited), "{}").expect("a");
+        let suspended =
+            people::insert(&conn, &person("b", PersonState::Suspended), "{}").expect("b");
+        let count = |seq: i64| -> i64 {
+            conn.query_row(
+                "SELECT count(*) FROM invitations WHERE person_seq = ?1 AND purpose = 'join'",
+                [seq],
+                |r| r.get(0),
+            )
+            .expect("count")
+        };
+        assert_eq!(count(invited), 1);
+        assert_eq!(count(suspended), 0);
+        let created: String = conn
+            .query_row(
+                "SELECT created FROM invitations WHERE person_seq = ?1",
+                [invited],
+                |r| r.get(0),
+            )
+            .expect("created");
+        assert_eq!(created, "2026-11-29T17:00:00.000Z", "invited when created");
+        // The triggers on a change of state are still there: invited again, one more.
+        conn.execute(
+            "UPDATE people SET state = 'invited' WHERE seq = ?1",
+            [suspended],
+        )
+        .expect("reinvite");
+        assert_eq!(count(suspended), 1);
     }
 
     #[test]

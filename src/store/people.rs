@@ -89,9 +89,12 @@ pub fn from_row(row: &Row<'_>) -> rusqlite::Result<PersonRow> {
     })
 }
 
-/// Inserts a new person and returns its `seq`.
 /// Inserts a new person whose document is already serialised (`doc_text`), so that the
-/// writer thread does not spend its time printing JSON.
+/// writer thread does not spend its time printing JSON, and returns its `seq`. An Invited
+/// person gets their join invitation here, in the same transaction: this is the one
+/// place a person is inserted. (A trigger did it until migration 6: a statement that
+/// fires a trigger keeps a statement journal, which copied every page the insert touched
+/// that an earlier job of the writer's batch had already changed.)
 pub fn insert(conn: &Connection, p: &PersonRow, doc_text: &str) -> Result<i64, StoreError> {
     conn.prepare_cached(
         "INSERT INTO people (id, user_name, user_name_key, external_id, display_name, email, active, state,
@@ -114,7 +117,11 @@ pub fn insert(conn: &Connection, p: &PersonRow, doc_text: &str) -> Result<i64, S
         p.created,
         p.modified
     ])?;
-    Ok(conn.last_insert_rowid())
+    let seq = conn.last_insert_rowid();
+    if p.state == PersonState::Invited {
+        super::invitations::insert(conn, seq, "join", &p.created)?;
+    }
+    Ok(seq)
 }
 
 /// Writes every column of an existing person (matched by `seq`).
@@ -135,7 +142,7 @@ pub fn update(conn: &Connection, p: &PersonRow) -> Result<(), StoreError> {
         p.state.as_str(),
         p.role,
         p.joined_at,
-        p.doc.to_string(),
+        super::json_text(&p.doc),
         p.version,
         p.modified
     ])?;
