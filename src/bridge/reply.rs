@@ -43,15 +43,26 @@ pub fn group_with_members(status: StatusCode, body: &Value, members: &str) -> Re
     with_etag(json_text(status, text), body)
 }
 
-fn with_etag(mut resp: Response, body: &Value) -> Response {
-    if let Some(v) = body
-        .pointer("/meta/version")
-        .and_then(Value::as_str)
-        .and_then(|v| HeaderValue::from_str(v).ok())
-    {
+/// A resource already written as JSON text, with its `ETag`.
+pub fn resource_text(status: StatusCode, text: String, version: &str) -> Response {
+    let mut resp = json_text(status, text);
+    if let Ok(v) = HeaderValue::from_str(version) {
         resp.headers_mut().insert(header::ETAG, v);
     }
     resp
+}
+
+fn with_etag(mut resp: Response, body: &Value) -> Response {
+    if let Some(v) = meta_text(body, "version").and_then(|v| HeaderValue::from_str(v).ok()) {
+        resp.headers_mut().insert(header::ETAG, v);
+    }
+    resp
+}
+
+/// A text attribute of a resource's `meta` (`Value::pointer` unescapes each step of its
+/// path into a new string, every request).
+pub fn meta_text<'a>(doc: &'a Value, attr: &str) -> Option<&'a str> {
+    doc.get("meta")?.get(attr)?.as_str()
 }
 
 /// Marks a response as a SCIM error, with its scimType, for the metrics layer.

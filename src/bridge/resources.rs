@@ -58,10 +58,15 @@ impl Projection {
     /// Takes the document by value: without `attributes`/`excludedAttributes` it is the
     /// answer as it is, and a group with 100 000 members is not copied once more.
     fn apply(&self, rt: ResourceType, doc: Value) -> Value {
-        if self.attributes.is_empty() && self.excluded.is_empty() {
+        if self.is_whole() {
             return doc;
         }
         project(rt, &doc, &self.attributes, &self.excluded)
+    }
+
+    /// Whether the resource is shown as it is (no `attributes`, no `excludedAttributes`).
+    fn is_whole(&self) -> bool {
+        self.attributes.is_empty() && self.excluded.is_empty()
     }
 
     /// Whether a group's members will be shown whole: each member with all of its
@@ -250,16 +255,37 @@ pub async fn create(
     };
     let json = read_body(&state, &actor, &headers, body, event).await?;
     let base = state.base_url(&headers);
-    let created = match rt {
-        ResourceType::User => state.directory.create_user(&actor, json, &base).await?,
-        ResourceType::Group => state.directory.create_group(&actor, json, &base).await?,
+    let (mut resp, location) = match rt {
+        ResourceType::User => {
+            let answer = state
+                .directory
+                .create_user_answer(&actor, json, &base)
+                .await?;
+            if projection.is_whole() {
+                let resp = reply::resource_text(StatusCode::CREATED, answer.text, &answer.version);
+                (resp, answer.location)
+            } else {
+                let created: Value = serde_json::from_str(&answer.text).map_err(|e| {
+                    Rejection(ScimError::new(
+                        500,
+                        None,
+                        format!("the new user's answer: {e}"),
+                    ))
+                })?;
+                let resp = reply::resource(StatusCode::CREATED, &projection.apply(rt, created));
+                (resp, answer.location)
+            }
+        }
+        ResourceType::Group => {
+            let created = state.directory.create_group(&actor, json, &base).await?;
+            let location = reply::meta_text(&created, "location")
+                .unwrap_or_default()
+                .to_owned();
+            let resp = reply::resource(StatusCode::CREATED, &projection.apply(rt, created));
+            (resp, location)
+        }
     };
-    let location = created
-        .pointer("/meta/location")
-        .and_then(Value::as_str)
-        .map(str::to_owned);
-    let mut resp = reply::resource(StatusCode::CREATED, &projection.apply(rt, created));
-    if let Some(loc) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+    if let Ok(loc) = HeaderValue::from_str(&location) {
         resp.headers_mut().insert(header::LOCATION, loc);
     }
     Ok(resp)
@@ -291,10 +317,7 @@ pub async fn get(
             None,
         ),
     };
-    let version = doc
-        .pointer("/meta/version")
-        .and_then(Value::as_str)
-        .unwrap_or("");
+    let version = reply::meta_text(&doc, "version").unwrap_or("");
     if let Some(inm) = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
@@ -422,10 +445,8 @@ pub async fn patch(
     };
     if minimal {
         let mut resp = StatusCode::NO_CONTENT.into_response();
-        if let Some(v) = doc
-            .pointer("/meta/version")
-            .and_then(Value::as_str)
-            .and_then(|v| HeaderValue::from_str(v).ok())
+        if let Some(v) =
+            reply::meta_text(&doc, "version").and_then(|v| HeaderValue::from_str(v).ok())
         {
             resp.headers_mut().insert(header::ETAG, v);
         }

@@ -14,7 +14,7 @@ use super::{
     Precondition,
 };
 use crate::store::people::{self, PersonRow, PersonState};
-use crate::store::{abandon_transaction, in_savepoint, now_timestamp};
+use crate::store::{abandon_transaction, in_savepoint, now_timestamp, StoreError};
 
 impl Directory {
     /// `POST /Users`: a new person, Invited (or Suspended if sent with `active: false`).
@@ -24,6 +24,18 @@ impl Directory {
         body: Value,
         base: &str,
     ) -> Result<Value, DirectoryError> {
+        let answer = self.create_user_answer(actor, body, base).await?;
+        serde_json::from_str(&answer.text)
+            .map_err(|e| DirectoryError::Store(StoreError::Internal(format!("a new user: {e}"))))
+    }
+
+    /// [`Directory::create_user`], answered as text (what the bridge sends back).
+    pub async fn create_user_answer(
+        &self,
+        actor: &Actor,
+        body: Value,
+        base: &str,
+    ) -> Result<render::Answer, DirectoryError> {
         let compat = self.settings().onepassword_compat;
         let new = match keybridge_scim::resource::normalize_user(&body)
             .and_then(|doc| new_person(doc, compat))
@@ -35,7 +47,7 @@ impl Directory {
                     .await)
             }
         };
-        let row = self
+        let (row, doc_text) = self
             .audited_write_with(
                 Undo::NothingWritten,
                 audit::USER_CREATE,
@@ -47,7 +59,7 @@ impl Directory {
         // Rendered after the commit, off the writer thread: a person created a moment ago
         // is in no group, so the answer needs nothing more from the store, and the single
         // writer is what bounds how fast people can be created.
-        Ok(render::new_user(row, base))
+        Ok(render::new_user(&row, &doc_text, base))
     }
 
     /// `GET /Users/{id}`.
@@ -400,7 +412,12 @@ fn new_person(mut doc: Value, compat: bool) -> Result<NewPerson, ScimError> {
 
 /// Runs as [`Undo::NothingWritten`]: its one rejection, a taken userName, comes before
 /// anything is written.
-fn create(conn: &Connection, new: NewPerson, actor: &str) -> Result<PersonRow, DirectoryError> {
+/// Stores a new person; gives back the row and its document's text (for the answer).
+fn create(
+    conn: &Connection,
+    new: NewPerson,
+    actor: &str,
+) -> Result<(PersonRow, String), DirectoryError> {
     let NewPerson {
         mut row,
         doc_text,
@@ -415,7 +432,7 @@ fn create(conn: &Connection, new: NewPerson, actor: &str) -> Result<PersonRow, D
         attributes,
         actor,
     )?;
-    Ok(row)
+    Ok((row, doc_text))
 }
 
 /// Applies a new document to a person (PUT or PATCH), with the lifecycle step `active`
