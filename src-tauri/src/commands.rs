@@ -16,10 +16,10 @@ use keybridge::app::sso::{
 };
 use keybridge::app::tokens::{NewToken, TokenInfo};
 use keybridge::app::{
-    App, AppSettings, BridgeStatus, Problem, ProblemKind, RowProblem, SecretsStatus,
+    App, AppSettings, BridgeStatus, Problem, ProblemKind, RowProblem, SecretsStatus, Theme,
 };
 use serde::Serialize;
-use tauri::{AppHandle, Runtime, State};
+use tauri::{AppHandle, Manager, Runtime, State};
 use tauri_plugin_clipboard_manager::ClipboardExt;
 
 use crate::updates::{self, UpdateInfo};
@@ -104,6 +104,26 @@ pub async fn restart_bridge(app: State<'_, App>) -> Answer<BridgeStatus> {
 #[specta::specta]
 pub async fn get_settings(app: State<'_, App>) -> Answer<AppSettings> {
     Ok(app.settings().await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn get_theme(app: State<'_, App>) -> Answer<Theme> {
+    Ok(app.theme().await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn set_theme<R: Runtime>(
+    handle: AppHandle<R>,
+    app: State<'_, App>,
+    theme: Theme,
+) -> Answer<()> {
+    app.set_theme(theme).await?;
+    if let Some(opening) = handle.try_state::<crate::window::OpeningTheme>() {
+        opening.set(theme);
+    }
+    Ok(())
 }
 
 #[tauri::command]
@@ -383,6 +403,8 @@ macro_rules! builder_for {
             restart_bridge,
             get_settings,
             save_settings::<$rt>,
+            get_theme,
+            set_theme::<$rt>,
             list_tokens,
             issue_token,
             rotate_token,

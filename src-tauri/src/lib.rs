@@ -4,6 +4,8 @@
 //! ([`commands`]) and the tray ([`tray`]) call the core's `keybridge::app` facade.
 
 pub mod commands;
+#[cfg(target_os = "linux")]
+pub mod network_process;
 pub mod tray;
 pub mod updates;
 pub mod window;
@@ -129,6 +131,12 @@ pub fn on_run_event<R: Runtime>(handle: &AppHandle<R>, event: RunEvent) {
         RunEvent::ExitRequested {
             code: None, api, ..
         } => api.prevent_exit(),
+        #[cfg(target_os = "linux")]
+        RunEvent::WindowEvent {
+            label,
+            event: tauri::WindowEvent::Destroyed,
+            ..
+        } if label == window::MAIN => network_process::end_when_idle(handle),
         RunEvent::Exit => {
             // Quitting: in-flight requests finish, queued writes commit, and the bridge
             // is remembered as running so it comes back at the next launch.
@@ -160,6 +168,8 @@ pub fn run() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // Read once here, so that every window opens in the admin's theme without a flash.
+    let theme = tauri::async_runtime::block_on(app.theme()).unwrap_or_default();
     let specta = commands::specta_builder();
     let built = tauri::Builder::default()
         // First, so a second launch is caught before anything else starts.
@@ -174,6 +184,7 @@ pub fn run() -> ExitCode {
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_updater::Builder::new().build())
         .manage(app)
+        .manage(window::OpeningTheme::new(theme))
         .manage(updates::PendingUpdate::default())
         .invoke_handler(specta.invoke_handler())
         .setup(move |tauri_app| {

@@ -294,6 +294,17 @@ fn commands_answer_over_ipc_with_typed_values_and_typed_problems() {
         .as_str()
         .is_some_and(|m| m.contains("letters, digits")));
 
+    assert_eq!(
+        invoke(&webview, "get_theme", json!({})).expect("theme"),
+        "system"
+    );
+    invoke(&webview, "set_theme", json!({ "theme": "dark" })).expect("set theme");
+    assert_eq!(
+        invoke(&webview, "get_theme", json!({})).expect("theme"),
+        "dark"
+    );
+    invoke(&webview, "set_theme", json!({ "theme": "purple" })).expect_err("no such theme");
+
     let mut settings = invoke(&webview, "get_settings", json!({})).expect("settings");
     settings["port"] = json!(0);
     settings["tls"] = json!("pem");

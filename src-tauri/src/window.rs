@@ -8,10 +8,42 @@
 //! the core when it is shown. `tauri.conf.json` marks the window `"create": false`, so
 //! a start at login (`--minimized`) never builds one at all.
 
+use std::sync::Mutex;
+
+use keybridge::app::Theme;
 use tauri::{AppHandle, Manager, Runtime, WebviewWindow, WebviewWindowBuilder};
 
 /// The main window's label, as tauri.conf.json and the capabilities name it.
 pub const MAIN: &str = "main";
+
+/// The theme a new window opens in: the saved one, kept here so that building a window
+/// (on the main thread, sometimes from inside the async runtime) never waits on the store.
+#[derive(Debug, Default)]
+pub struct OpeningTheme(Mutex<Theme>);
+
+impl OpeningTheme {
+    pub fn new(theme: Theme) -> Self {
+        OpeningTheme(Mutex::new(theme))
+    }
+
+    pub fn set(&self, theme: Theme) {
+        if let Ok(mut t) = self.0.lock() {
+            *t = theme;
+        }
+    }
+
+    pub fn get(&self) -> Theme {
+        self.0.lock().map(|t| *t).unwrap_or_default()
+    }
+}
+
+/// Runs before the page's own script, so its first paint is already in the theme.
+pub fn theme_script(theme: Theme) -> String {
+    format!(
+        "document.documentElement.dataset.theme = \"{}\";",
+        theme.as_str()
+    )
+}
 
 /// Builds the main window from its tauri.conf.json entry.
 pub fn create_main_window<R: Runtime>(handle: &AppHandle<R>) -> tauri::Result<WebviewWindow<R>> {
@@ -28,7 +60,13 @@ pub fn create_main_window<R: Runtime>(handle: &AppHandle<R>) -> tauri::Result<We
             ..Default::default()
         });
     crate::commands::window_built();
-    let window = WebviewWindowBuilder::from_config(handle, &config)?.build()?;
+    let theme = handle
+        .try_state::<OpeningTheme>()
+        .map(|t| t.get())
+        .unwrap_or_default();
+    let window = WebviewWindowBuilder::from_config(handle, &config)?
+        .initialization_script(theme_script(theme))
+        .build()?;
     tune_webview(&window);
     Ok(window)
 }

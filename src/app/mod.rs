@@ -22,7 +22,7 @@ use serde::Serialize;
 
 pub use controller::{BridgeController, BridgeState, BridgeStatus, ControllerError};
 pub use error::{AppError, FieldProblem, Problem, ProblemKind, RowProblem};
-pub use settings::{AppSettings, SecretsChoice, TlsChoice, UpdateChannel};
+pub use settings::{AppSettings, SecretsChoice, Theme, TlsChoice, UpdateChannel};
 
 use crate::bridge::{BridgeConfig, Limits};
 use crate::directory::Directory;
@@ -119,6 +119,15 @@ impl App {
 
     pub async fn settings(&self) -> Result<AppSettings, AppError> {
         settings::load(&self.store).await
+    }
+
+    /// The window's colour theme.
+    pub async fn theme(&self) -> Result<Theme, AppError> {
+        settings::load_theme(&self.store).await
+    }
+
+    pub async fn set_theme(&self, theme: Theme) -> Result<(), AppError> {
+        settings::save_theme(&self.store, theme).await
     }
 
     /// Validates and saves `new`; switches the secrets backend if asked. Answers whether

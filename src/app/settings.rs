@@ -59,6 +59,53 @@ pub enum SecretsChoice {
     File,
 }
 
+/// The window's colour theme. Kept in the store beside the settings, not in the web
+/// view's own storage: WebKit keeps that in its network process, which the desktop app
+/// ends while the window is closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum Theme {
+    /// Follows the desktop's light or dark preference.
+    #[default]
+    System,
+    Light,
+    Dark,
+}
+
+impl Theme {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Theme::System => "system",
+            Theme::Light => "light",
+            Theme::Dark => "dark",
+        }
+    }
+}
+
+/// The `settings` key the theme is kept under.
+const THEME_KEY: &str = "ui.theme";
+
+/// The saved theme; `System` when none was saved or the value is not one we know.
+pub async fn load_theme(store: &Store) -> Result<Theme, AppError> {
+    let raw = store
+        .read(|conn| -> Result<_, StoreError> { store::settings::get(conn, THEME_KEY) })
+        .await?;
+    Ok(raw
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_default())
+}
+
+pub async fn save_theme(store: &Store, theme: Theme) -> Result<(), AppError> {
+    let text = format!("\"{}\"", theme.as_str());
+    store
+        .write(move |conn| -> Result<(), StoreError> {
+            store::settings::set(conn, THEME_KEY, &text)
+        })
+        .await?;
+    Ok(())
+}
+
 /// The settings as the Settings page edits them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]

@@ -102,6 +102,27 @@ async fn a_port_in_use_fails_the_start_with_what_to_do_and_a_retry_works() {
 }
 
 #[tokio::test]
+async fn the_theme_is_kept_in_the_store_across_launches_and_apart_from_the_settings() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        let app = App::open(dir.path()).await.expect("open");
+        assert_eq!(app.theme().await.expect("theme"), Theme::System);
+        app.set_theme(Theme::Dark).await.expect("set");
+        // Saving the Settings form does not carry (or reset) the theme.
+        app.save_settings(AppSettings {
+            secrets: SecretsChoice::File,
+            ..AppSettings::default()
+        })
+        .await
+        .expect("settings");
+        app.shut_down().await;
+    }
+    let app = App::open(dir.path()).await.expect("reopen");
+    assert_eq!(app.theme().await.expect("theme"), Theme::Dark);
+    app.shut_down().await;
+}
+
+#[tokio::test]
 async fn the_bridge_comes_back_at_launch_when_it_was_running_at_quit() {
     let dir = tempfile::tempdir().expect("tempdir");
     {

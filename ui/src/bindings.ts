@@ -14,6 +14,8 @@ export const commands = {
 	restartBridge: () => typedError<BridgeStatus_Serialize, Problem_Serialize>(__TAURI_INVOKE("restart_bridge")),
 	getSettings: () => typedError<AppSettings_Serialize, Problem_Serialize>(__TAURI_INVOKE("get_settings")),
 	saveSettings: (settings: AppSettings_Deserialize) => typedError<SavedSettings_Serialize, Problem_Serialize>(__TAURI_INVOKE("save_settings", { settings })),
+	getTheme: () => typedError<Theme, Problem_Serialize>(__TAURI_INVOKE("get_theme")),
+	setTheme: (theme: Theme) => typedError<null, Problem_Serialize>(__TAURI_INVOKE("set_theme", { theme })),
 	listTokens: () => typedError<TokenInfo_Serialize[], Problem_Serialize>(__TAURI_INVOKE("list_tokens")),
 	issueToken: (name: string) => typedError<NewToken_Serialize, Problem_Serialize>(__TAURI_INVOKE("issue_token", { name })),
 	rotateToken: (name: string) => typedError<NewToken_Serialize, Problem_Serialize>(__TAURI_INVOKE("rotate_token", { name })),
@@ -998,6 +1000,15 @@ export type SsoStatusView_Serialize = {
 	/**  Invitations are mailed; otherwise the admin hands links over. */
 	mailConfigured: boolean,
 };
+
+/**
+ *  The window's colour theme. Kept in the store beside the settings, not in the web
+ *  view's own storage: WebKit keeps that in its network process, which the desktop app
+ *  ends while the window is closed.
+ */
+export type Theme = 
+/**  Follows the desktop's light or dark preference. */
+"system" | "light" | "dark";
 
 /**  How the bridge serves. */
 export type TlsChoice = 

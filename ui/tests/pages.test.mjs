@@ -180,6 +180,13 @@ test("Settings: a bad port is explained under the field, a good save asks to res
   await page.getByText("The bridge still serves with the old settings.").waitFor({ state: "detached" });
   await page.getByRole("button", { name: "Check for updates" }).click();
   await page.getByText("Keybridge is up to date.").waitFor();
+
+  // The theme: asked of the core at start (no window start script here), kept by the core.
+  assert.ok(await lastCall("get_theme"), "the saved theme is asked for");
+  await page.getByLabel("Theme").selectOption("dark");
+  await page.locator("html[data-theme='dark']").waitFor({ state: "attached" });
+  assert.deepEqual((await lastCall("set_theme")).args, { theme: "dark" });
+  await page.getByLabel("Theme").selectOption("system");
   assert.deepEqual(ui.errors, []);
 });
 
