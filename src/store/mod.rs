@@ -188,9 +188,32 @@ pub fn now_timestamp() -> String {
     format_timestamp(time::OffsetDateTime::now_utc())
 }
 
-/// Formats an instant the way the store keeps it.
+/// Formats an instant the way the store keeps it. Every write stamps one or two, so the
+/// digits are written directly rather than through `format!`.
 pub fn format_timestamp(t: time::OffsetDateTime) -> String {
     let t = t.to_offset(time::UtcOffset::UTC);
+    if let Ok(year) = u16::try_from(t.year()) {
+        if year <= 9999 {
+            let mut out = String::with_capacity(24);
+            let mut digits = |n: u16, width: u32, then: Option<char>| {
+                for i in (0..width).rev() {
+                    let d = (n / 10u16.pow(i)) % 10;
+                    out.push(char::from(b'0' + d as u8));
+                }
+                if let Some(c) = then {
+                    out.push(c);
+                }
+            };
+            digits(year, 4, Some('-'));
+            digits(u16::from(u8::from(t.month())), 2, Some('-'));
+            digits(u16::from(t.day()), 2, Some('T'));
+            digits(u16::from(t.hour()), 2, Some(':'));
+            digits(u16::from(t.minute()), 2, Some(':'));
+            digits(u16::from(t.second()), 2, Some('.'));
+            digits(t.millisecond(), 3, Some('Z'));
+            return out;
+        }
+    }
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
         t.year(),
@@ -201,4 +224,45 @@ pub fn format_timestamp(t: time::OffsetDateTime) -> String {
         t.second(),
         t.millisecond()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::*;
+
+    #[test]
+    fn timestamps_are_what_format_prints_for_every_field_and_year() {
+        let reference = |t: time::OffsetDateTime| {
+            let t = t.to_offset(time::UtcOffset::UTC);
+            format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+                t.year(),
+                u8::from(t.month()),
+                t.day(),
+                t.hour(),
+                t.minute(),
+                t.second(),
+                t.millisecond()
+            )
+        };
+        let mut t = datetime!(2026-11-29 17:00:00.007 UTC);
+        for _ in 0..2000 {
+            assert_eq!(format_timestamp(t), reference(t));
+            t += time::Duration::milliseconds(987_654_321);
+        }
+        for t in [
+            datetime!(0000-01-01 00:00:00 UTC),
+            datetime!(0999-12-31 23:59:59.999 UTC),
+            datetime!(9999-12-31 23:59:59.999 UTC),
+            datetime!(2026-03-01 01:02:03.4 +05:30),
+        ] {
+            assert_eq!(format_timestamp(t), reference(t));
+        }
+        assert_eq!(
+            format_timestamp(datetime!(2026-03-01 01:02:03.4 +05:30)),
+            "2026-02-28T19:32:03.400Z"
+        );
+    }
 }

@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use crate::error::ScimError;
 use crate::path::{split_attr_path, AttrPath};
 use crate::schema::{AttrDef, Mutability, ResourceType, SchemaDef};
-use crate::value::{coerce_attr, coerce_simple, describe};
+use crate::value::{coerce_attr, coerce_simple, describe, Dotted};
 
 /// A Group body: the canonical document and, when the body had a `members` key, the
 /// member ids it lists (`Some(vec![])` for `null` or `[]`).
@@ -279,7 +279,7 @@ fn put_whole(
     name: &str,
     value: &Value,
 ) -> Result<(), ScimError> {
-    match coerce_attr(def, name, value)? {
+    match coerce_attr(def, &name, value)? {
         None => {
             part.remove(def.name);
         }
@@ -315,7 +315,7 @@ fn put_sub(
     if sub_def.mutability == Mutability::ReadOnly {
         return Ok(());
     }
-    let coerced = coerce_simple(sub_def, &format!("{name}.{}", sub_def.name), value)?;
+    let coerced = coerce_simple(sub_def, &Dotted(&name, sub_def.name), value)?;
     let entry = part
         .entry(def.name.to_owned())
         .or_insert_with(|| Value::Object(Map::new()));

@@ -8,17 +8,29 @@
 //! (RFC 7643 §2.5). Anything else of the wrong JSON type is `400 invalidValue` naming
 //! the attribute.
 
+use std::fmt;
+
 use serde_json::{Map, Value};
 
 use crate::datetime::parse_datetime;
 use crate::error::ScimError;
 use crate::schema::{AttrDef, AttrType, Mutability};
 
+/// A sub-attribute's name for error details (`name.givenName`), written out only when an
+/// error needs it: coercing a body took a `format!` per sub-attribute otherwise.
+pub(crate) struct Dotted<'a>(pub &'a dyn fmt::Display, pub &'a str);
+
+impl fmt::Display for Dotted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.0, self.1)
+    }
+}
+
 /// Coerces `value` for the attribute `def` (called `name` in error details). `None` means
 /// the value leaves the attribute unassigned.
 pub(crate) fn coerce_attr(
     def: &AttrDef,
-    name: &str,
+    name: &dyn fmt::Display,
     value: &Value,
 ) -> Result<Option<Value>, ScimError> {
     if !def.multi_valued {
@@ -48,7 +60,7 @@ pub(crate) fn coerce_attr(
 /// Coerces one value (one element of a multi-valued attribute, or a single-valued one).
 pub(crate) fn coerce_single(
     def: &AttrDef,
-    name: &str,
+    name: &dyn fmt::Display,
     value: &Value,
 ) -> Result<Option<Value>, ScimError> {
     if value.is_null() {
@@ -67,8 +79,7 @@ pub(crate) fn coerce_single(
                 if sub.mutability == Mutability::ReadOnly {
                     continue;
                 }
-                let sub_name = format!("{name}.{}", sub.name);
-                if let Some(v) = coerce_simple(sub, &sub_name, v)? {
+                if let Some(v) = coerce_simple(sub, &Dotted(name, sub.name), v)? {
                     out.insert(sub.name.to_owned(), v);
                 }
             }
@@ -84,7 +95,7 @@ pub(crate) fn coerce_single(
         ))),
         bare => match def.sub_attribute("value") {
             Some(value_def) => {
-                let v = coerce_simple(value_def, &format!("{name}.value"), bare)?;
+                let v = coerce_simple(value_def, &Dotted(name, "value"), bare)?;
                 Ok(v.map(|v| {
                     let mut m = Map::new();
                     m.insert("value".to_owned(), v);
@@ -101,7 +112,7 @@ pub(crate) fn coerce_single(
 /// Coerces a value of a simple (non-complex) attribute or sub-attribute.
 pub(crate) fn coerce_simple(
     def: &AttrDef,
-    name: &str,
+    name: &dyn fmt::Display,
     value: &Value,
 ) -> Result<Option<Value>, ScimError> {
     let wrong = |expected: &str| {
@@ -197,26 +208,26 @@ mod tests {
     fn boolean_strings_are_accepted_in_any_case() {
         let active = user_attr("active");
         assert_eq!(
-            coerce_attr(active, "active", &json!("False")),
+            coerce_attr(active, &"active", &json!("False")),
             Ok(Some(json!(false)))
         );
         assert_eq!(
-            coerce_attr(active, "active", &json!("TRUE")),
+            coerce_attr(active, &"active", &json!("TRUE")),
             Ok(Some(json!(true)))
         );
-        assert!(coerce_attr(active, "active", &json!("yes")).is_err());
+        assert!(coerce_attr(active, &"active", &json!("yes")).is_err());
     }
 
     #[test]
     fn wrong_types_name_the_attribute() {
-        let e = coerce_attr(user_attr("userName"), "userName", &json!(12)).err();
+        let e = coerce_attr(user_attr("userName"), &"userName", &json!(12)).err();
         assert_eq!(
             e.map(|e| e.detail),
             Some("userName must be a string, but the request has a number".into())
         );
         let e = coerce_attr(
             user_attr("emails"),
-            "emails",
+            &"emails",
             &json!([{"value": "a", "primary": "maybe"}]),
         )
         .err();
@@ -227,11 +238,11 @@ mod tests {
     fn a_single_value_is_wrapped_and_duplicates_dropped() {
         let emails = user_attr("emails");
         assert_eq!(
-            coerce_attr(emails, "emails", &json!({"value": "a"})),
+            coerce_attr(emails, &"emails", &json!({"value": "a"})),
             Ok(Some(json!([{"value": "a"}])))
         );
         assert_eq!(
-            coerce_attr(emails, "emails", &json!(["a", {"value": "a"}])),
+            coerce_attr(emails, &"emails", &json!(["a", {"value": "a"}])),
             Ok(Some(json!([{"value": "a"}])))
         );
     }
@@ -240,10 +251,10 @@ mod tests {
     fn empty_values_are_unassigned() {
         let emails = user_attr("emails");
         for v in [json!(null), json!([]), json!([{}]), json!([null])] {
-            assert_eq!(coerce_attr(emails, "emails", &v), Ok(None), "{v}");
+            assert_eq!(coerce_attr(emails, &"emails", &v), Ok(None), "{v}");
         }
         assert_eq!(
-            coerce_attr(user_attr("name"), "name", &json!({"givenName": null})),
+            coerce_attr(user_attr("name"), &"name", &json!({"givenName": null})),
             Ok(None)
         );
     }
@@ -252,7 +263,7 @@ mod tests {
     fn only_the_first_primary_survives_in_a_body() {
         let v = coerce_attr(
             user_attr("emails"),
-            "emails",
+            &"emails",
             &json!([
                 {"value": "a", "primary": true}, {"value": "b", "primary": "True"}
             ]),
@@ -272,13 +283,13 @@ mod tests {
             .and_then(|s| s.attribute("manager"));
         let manager = manager.unwrap_or_else(|| panic!("manager"));
         assert_eq!(
-            coerce_attr(manager, "manager", &json!("m1")),
+            coerce_attr(manager, &"manager", &json!("m1")),
             Ok(Some(json!({"value": "m1"})))
         );
         assert_eq!(
             coerce_attr(
                 manager,
-                "manager",
+                &"manager",
                 &json!({"value": "m1", "displayName": "Boss"})
             ),
             Ok(Some(json!({"value": "m1"})))
@@ -289,7 +300,7 @@ mod tests {
     fn sub_attribute_names_get_canonical_case_and_unknown_ones_are_dropped() {
         let v = coerce_attr(
             user_attr("name"),
-            "name",
+            &"name",
             &json!({"GIVENNAME": "Ada", "nick": "x"}),
         );
         assert_eq!(v, Ok(Some(json!({"givenName": "Ada"}))));
