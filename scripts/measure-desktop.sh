@@ -16,6 +16,10 @@
 # first launch's fresh settings have them on): nothing here leaves the machine. A first,
 # unmeasured launch creates the data directory. Stops what it started.
 # Usage: scripts/measure-desktop.sh [path/to/keybridge-desktop] [runs]
+#        scripts/measure-desktop.sh --webkit-floor [runs]
+#   --webkit-floor measures, the same way, the smallest WebKitGTK window instead
+#   (scripts/webkit-floor/minimal-window.c, built here with gcc): what the platform's web
+#   view costs with the window open before any application is in it.
 #   MEASURE_MAPPINGS=N also prints each process's N largest mappings by PSS;
 #   MEASURE_SMAPS_DIR=DIR keeps each process's /proc/PID/smaps there (the last state).
 # Needs a build with the UI embedded (scripts/build-deb.sh, or --debug for A/B runs): a
@@ -23,11 +27,20 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 target=${CARGO_TARGET_DIR:-target}
+floor=0
+if [ "${1:-}" = --webkit-floor ]; then floor=1; shift; fi
 app=${1:-$target/release-desktop/keybridge-desktop}
 runs=${2:-3}
-[ -x "$app" ] || { echo "no $app: build it (scripts/build-deb.sh)" >&2; exit 1; }
+[ "$floor" = 1 ] && runs=${1:-3}
 
 scratch=$(mktemp -d)
+if [ "$floor" = 1 ]; then
+  app="$scratch/minimal-window"
+  # shellcheck disable=SC2046 # pkg-config prints several flags on purpose
+  gcc -O2 -o "$app" scripts/webkit-floor/minimal-window.c $(pkg-config --cflags --libs webkit2gtk-4.1 gtk+-3.0)
+fi
+[ -x "$app" ] || { echo "no $app: build it (scripts/build-deb.sh)" >&2; exit 1; }
+
 xvfb=""
 bus=""
 pids=()
@@ -96,6 +109,20 @@ wait_for() { # wait_for SECONDS COMMAND...: until COMMAND succeeds; fails after 
   local end=$(( $(date +%s) + $1 )); shift
   until "$@"; do [ "$(date +%s)" -lt "$end" ] || return 1; sleep 0.05; done
 }
+
+if [ "$floor" = 1 ]; then
+  for run in $(seq 1 "$runs"); do
+    log="$scratch/floor$run"
+    "$app" >"$log" 2>&1 &
+    pid=$!; pids+=("$pid")
+    wait_for 30 grep -qs "the window is usable" "$log" || { echo "run $run: the page never loaded" >&2; cat "$log" >&2; exit 1; }
+    sleep 10
+    echo "run $run: the smallest WebKitGTK window, open: idle PSS $(( $(pss_kb "$pid") / 1024 )) MiB in $(( 1 + $(descendants "$pid" | wc -l) )) processes"
+    breakdown "$pid"
+    kill "$pid"; wait "$pid" 2>/dev/null || true
+  done
+  exit 0
+fi
 
 for run in $(seq 1 "$runs"); do
   data="$scratch/data$run"
