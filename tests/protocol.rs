@@ -168,6 +168,73 @@ async fn sorting_paging_and_projection() {
 }
 
 #[tokio::test]
+async fn a_created_user_answers_with_its_location_and_etag_whole_or_projected() {
+    let b = TestBridge::start().await;
+    let mut body = common::user("ada@example.com", "Ada", "Lovelace \"Byron\"");
+    body["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"] =
+        json!({"department": "R&D"});
+    let r = b.post("/Users", body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let header = |name: &str| {
+        r.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    assert_eq!(
+        header("location").as_deref(),
+        r.body["meta"]["location"].as_str()
+    );
+    assert_eq!(
+        header("etag").as_deref(),
+        r.body["meta"]["version"].as_str()
+    );
+    assert_eq!(
+        header("content-type").as_deref(),
+        Some("application/scim+json")
+    );
+    let id = r.body["id"].as_str().expect("id");
+    let read = b.get(&format!("/Users/{id}")).await;
+    assert_eq!(
+        read.body, r.body,
+        "the answer is the user as a read shows it"
+    );
+
+    let r = b
+        .post(
+            "/Users?attributes=userName",
+            common::user("bob@example.com", "Bob", "Baker"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.body["userName"], "bob@example.com");
+    assert!(r.body.get("name").is_none(), "{}", r.body);
+    let location = r.headers.get("location").and_then(|v| v.to_str().ok());
+    let id = r.body["id"].as_str().expect("id");
+    assert!(location.is_some_and(|l| l.ends_with(&format!("/Users/{id}"))));
+    // `meta` is not among the attributes asked for, but the ETag is still the resource's.
+    assert!(r.body.get("meta").is_none(), "{}", r.body);
+    let etag = |r: &common::Reply| {
+        r.headers
+            .get("etag")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    assert_eq!(etag(&r).as_deref(), Some("W/\"1\""));
+    let read = b.get(&format!("/Users/{id}?attributes=userName")).await;
+    assert_eq!(etag(&read).as_deref(), Some("W/\"1\""));
+    let patched = b
+        .patch(
+            &format!("/Users/{id}?attributes=userName"),
+            patch_op(json!([{"op": "replace", "path": "title", "value": "Baker"}])),
+        )
+        .await;
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.body);
+    assert_eq!(etag(&patched).as_deref(), Some("W/\"2\""));
+    b.stop().await;
+}
+
+#[tokio::test]
 async fn etags_guard_updates_and_save_reads() {
     let b = TestBridge::start().await;
     let id = b.create_user("etag@example.com").await;

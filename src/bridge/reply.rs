@@ -21,14 +21,20 @@ fn json_text(status: StatusCode, text: String) -> Response {
     resp
 }
 
-/// A resource with its `ETag` (from `meta.version`).
-pub fn resource(status: StatusCode, body: &Value) -> Response {
-    with_etag(json(status, body), body)
+/// A resource with its `ETag`: the whole resource's `meta.version`, which a projected
+/// `body` (`attributes=userName`) may not carry itself.
+pub fn resource(status: StatusCode, body: &Value, version: Option<&str>) -> Response {
+    with_etag(json(status, body), version)
 }
 
 /// A group whose `members` array comes as JSON text (`render::members_json`), added as
 /// its last attribute, so that a 100 000-member answer never exists as a `Value`.
-pub fn group_with_members(status: StatusCode, body: &Value, members: &str) -> Response {
+pub fn group_with_members(
+    status: StatusCode,
+    body: &Value,
+    members: &str,
+    version: Option<&str>,
+) -> Response {
     let mut text = crate::store::json_text(body);
     if text.ends_with('}') {
         text.pop();
@@ -40,20 +46,16 @@ pub fn group_with_members(status: StatusCode, body: &Value, members: &str) -> Re
         text.push_str(members);
         text.push('}');
     }
-    with_etag(json_text(status, text), body)
+    with_etag(json_text(status, text), version)
 }
 
 /// A resource already written as JSON text, with its `ETag`.
 pub fn resource_text(status: StatusCode, text: String, version: &str) -> Response {
-    let mut resp = json_text(status, text);
-    if let Ok(v) = HeaderValue::from_str(version) {
-        resp.headers_mut().insert(header::ETAG, v);
-    }
-    resp
+    with_etag(json_text(status, text), Some(version))
 }
 
-fn with_etag(mut resp: Response, body: &Value) -> Response {
-    if let Some(v) = meta_text(body, "version").and_then(|v| HeaderValue::from_str(v).ok()) {
+fn with_etag(mut resp: Response, version: Option<&str>) -> Response {
+    if let Some(v) = version.and_then(|v| HeaderValue::from_str(v).ok()) {
         resp.headers_mut().insert(header::ETAG, v);
     }
     resp

@@ -64,6 +64,13 @@ impl Projection {
         project(rt, &doc, &self.attributes, &self.excluded)
     }
 
+    /// [`Projection::apply`], and the whole resource's version for the `ETag` (the
+    /// projected document may leave `meta` out).
+    fn apply_versioned(&self, rt: ResourceType, doc: Value) -> (Value, Option<String>) {
+        let version = reply::meta_text(&doc, "version").map(str::to_owned);
+        (self.apply(rt, doc), version)
+    }
+
     /// Whether the resource is shown as it is (no `attributes`, no `excludedAttributes`).
     fn is_whole(&self) -> bool {
         self.attributes.is_empty() && self.excluded.is_empty()
@@ -256,32 +263,26 @@ pub async fn create(
     let json = read_body(&state, &actor, &headers, body, event).await?;
     let base = state.base_url(&headers);
     let (mut resp, location) = match rt {
-        ResourceType::User => {
+        // The common case, and the write the single writer serialises most: the answer
+        // comes as text, never built as a `Value`.
+        ResourceType::User if projection.is_whole() => {
             let answer = state
                 .directory
                 .create_user_answer(&actor, json, &base)
                 .await?;
-            if projection.is_whole() {
-                let resp = reply::resource_text(StatusCode::CREATED, answer.text, &answer.version);
-                (resp, answer.location)
-            } else {
-                let created: Value = serde_json::from_str(&answer.text).map_err(|e| {
-                    Rejection(ScimError::new(
-                        500,
-                        None,
-                        format!("the new user's answer: {e}"),
-                    ))
-                })?;
-                let resp = reply::resource(StatusCode::CREATED, &projection.apply(rt, created));
-                (resp, answer.location)
-            }
+            let resp = reply::resource_text(StatusCode::CREATED, answer.text, &answer.version);
+            (resp, answer.location)
         }
-        ResourceType::Group => {
-            let created = state.directory.create_group(&actor, json, &base).await?;
+        _ => {
+            let created = match rt {
+                ResourceType::User => state.directory.create_user(&actor, json, &base).await?,
+                ResourceType::Group => state.directory.create_group(&actor, json, &base).await?,
+            };
             let location = reply::meta_text(&created, "location")
                 .unwrap_or_default()
                 .to_owned();
-            let resp = reply::resource(StatusCode::CREATED, &projection.apply(rt, created));
+            let (body, version) = projection.apply_versioned(rt, created);
+            let resp = reply::resource(StatusCode::CREATED, &body, version.as_deref());
             (resp, location)
         }
     };
@@ -317,7 +318,8 @@ pub async fn get(
             None,
         ),
     };
-    let version = reply::meta_text(&doc, "version").unwrap_or("");
+    let (body, version) = projection.apply_versioned(rt, doc);
+    let version = version.unwrap_or_default();
     if let Some(inm) = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
@@ -328,16 +330,16 @@ pub async fn get(
             .any(|t| t == "*" || t.trim_start_matches("W/") == version.trim_start_matches("W/"));
         if hit {
             let mut resp = StatusCode::NOT_MODIFIED.into_response();
-            if let Ok(v) = HeaderValue::from_str(version) {
+            if let Ok(v) = HeaderValue::from_str(&version) {
                 resp.headers_mut().insert(header::ETAG, v);
             }
             return Ok(resp);
         }
     }
-    let body = projection.apply(rt, doc);
+    let version = Some(version.as_str());
     Ok(match members {
-        Some(members) => reply::group_with_members(StatusCode::OK, &body, &members),
-        None => reply::resource(StatusCode::OK, &body),
+        Some(members) => reply::group_with_members(StatusCode::OK, &body, &members, version),
+        None => reply::resource(StatusCode::OK, &body, version),
     })
 }
 
@@ -375,7 +377,8 @@ pub async fn replace(
                 .await?
         }
     };
-    Ok(reply::resource(StatusCode::OK, &projection.apply(rt, doc)))
+    let (body, version) = projection.apply_versioned(rt, doc);
+    Ok(reply::resource(StatusCode::OK, &body, version.as_deref()))
 }
 
 /// The answer to a PUT or PATCH of a group that shows every member. The write itself
@@ -391,14 +394,15 @@ async fn group_answer(
     base: &str,
     written: Value,
 ) -> Response {
-    let body = projection.apply(ResourceType::Group, written);
+    let (body, version) = projection.apply_versioned(ResourceType::Group, written);
+    let version = version.as_deref();
     match state.directory.group_members_json(id, base).await {
-        Ok(members) => reply::group_with_members(StatusCode::OK, &body, &members),
+        Ok(members) => reply::group_with_members(StatusCode::OK, &body, &members, version),
         Err(e) => {
             if let DirectoryError::Store(e) = &e {
                 tracing::warn!(error = %e, "a group changed a moment ago could not be read back");
             }
-            reply::resource(StatusCode::OK, &body)
+            reply::resource(StatusCode::OK, &body, version)
         }
     }
 }
@@ -452,7 +456,8 @@ pub async fn patch(
         }
         return Ok(resp);
     }
-    Ok(reply::resource(StatusCode::OK, &projection.apply(rt, doc)))
+    let (body, version) = projection.apply_versioned(rt, doc);
+    Ok(reply::resource(StatusCode::OK, &body, version.as_deref()))
 }
 
 pub async fn delete(
