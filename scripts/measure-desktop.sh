@@ -7,7 +7,9 @@
 #   - idle memory in the tray: the window closed as a window manager closes it (which
 #     destroys its webview; the bridge keeps running), again after 10 s;
 #   - that the window comes back: a second launch (as "Open Keybridge" does) rebuilds it
-#     and its UI answers;
+#     and its UI answers, after the app ended WebKit's network process (it fails when
+#     that process still runs 10 s after the window closed); scripts/test.sh runs it once
+#     on the debug package as that check;
 #   - idle memory when started at login (--minimized): the tray only, no window ever;
 #   - the size of the .deb, when one was built.
 # Runs the app under its own Xvfb (a free display it picks) and D-Bus session bus, with a
@@ -165,6 +167,12 @@ PY
   procs=$(( 1 + $(descendants "$pid" | wc -l) ))
   echo "run $run: in the tray (window closed): idle PSS $(( tray_pss / 1024 )) MiB in $procs processes; bridge /ping answered $up"
   breakdown "$pid"
+  # The app ends WebKit's network process a few seconds after the window closed.
+  for p in $(descendants "$pid"); do
+    if [ "$(cat "/proc/$p/comm" 2>/dev/null)" = WebKitNetworkPr ]; then
+      echo "run $run: WebKit's network process ($p) still runs 10 s after the window closed" >&2; exit 1
+    fi
+  done
 
   # A second launch hands over to this one, which opens its window again.
   second=0

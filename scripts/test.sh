@@ -53,6 +53,13 @@ echo "$deb"
 step "end to end on the real app (tauri-driver, WebKitWebDriver, Xvfb)"
 scripts/e2e-desktop.sh "${CARGO_TARGET_DIR:-$ROOT/target}/debug/keybridge-desktop"
 
+# One run of the measurement as a check of the window's life: closed as a window manager
+# closes it (the app then ends WebKit's network process, or this fails), and brought
+# back by a second launch with a UI that answers. Its memory figures are the debug
+# build's; the README's are the release package's.
+step "the window closed to the tray and opened again, on the real app"
+scripts/measure-desktop.sh "${CARGO_TARGET_DIR:-$ROOT/target}/debug/keybridge-desktop" 1
+
 step "the test suite"
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast --failure-output final
