@@ -30,10 +30,13 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 target=${CARGO_TARGET_DIR:-target}
 floor=0
-if [ "${1:-}" = --webkit-floor ]; then floor=1; shift; fi
-app=${1:-$target/release-desktop/keybridge-desktop}
-runs=${2:-3}
-[ "$floor" = 1 ] && runs=${1:-3}
+if [ "${1:-}" = --webkit-floor ]; then
+  floor=1
+  runs=${2:-3}
+else
+  app=${1:-$target/release-desktop/keybridge-desktop}
+  runs=${2:-3}
+fi
 
 scratch=$(mktemp -d)
 if [ "$floor" = 1 ]; then

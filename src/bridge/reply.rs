@@ -54,7 +54,8 @@ pub fn resource_text(status: StatusCode, text: String, version: &str) -> Respons
     with_etag(json_text(status, text), Some(version))
 }
 
-fn with_etag(mut resp: Response, version: Option<&str>) -> Response {
+/// Adds the `ETag` of `version` (also to a 304 or 204, which have no body to carry it).
+pub fn with_etag(mut resp: Response, version: Option<&str>) -> Response {
     if let Some(v) = version.and_then(|v| HeaderValue::from_str(v).ok()) {
         resp.headers_mut().insert(header::ETAG, v);
     }

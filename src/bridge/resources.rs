@@ -319,24 +319,23 @@ pub async fn get(
         ),
     };
     let (body, version) = projection.apply_versioned(rt, doc);
-    let version = version.unwrap_or_default();
+    let version = version.as_deref();
     if let Some(inm) = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
     {
+        let current = version.unwrap_or("").trim_start_matches("W/");
         let hit = inm
             .split(',')
             .map(str::trim)
-            .any(|t| t == "*" || t.trim_start_matches("W/") == version.trim_start_matches("W/"));
+            .any(|t| t == "*" || t.trim_start_matches("W/") == current);
         if hit {
-            let mut resp = StatusCode::NOT_MODIFIED.into_response();
-            if let Ok(v) = HeaderValue::from_str(&version) {
-                resp.headers_mut().insert(header::ETAG, v);
-            }
-            return Ok(resp);
+            return Ok(reply::with_etag(
+                StatusCode::NOT_MODIFIED.into_response(),
+                version,
+            ));
         }
     }
-    let version = Some(version.as_str());
     Ok(match members {
         Some(members) => reply::group_with_members(StatusCode::OK, &body, &members, version),
         None => reply::resource(StatusCode::OK, &body, version),
@@ -448,13 +447,11 @@ pub async fn patch(
         }
     };
     if minimal {
-        let mut resp = StatusCode::NO_CONTENT.into_response();
-        if let Some(v) =
-            reply::meta_text(&doc, "version").and_then(|v| HeaderValue::from_str(v).ok())
-        {
-            resp.headers_mut().insert(header::ETAG, v);
-        }
-        return Ok(resp);
+        let version = reply::meta_text(&doc, "version");
+        return Ok(reply::with_etag(
+            StatusCode::NO_CONTENT.into_response(),
+            version,
+        ));
     }
     let (body, version) = projection.apply_versioned(rt, doc);
     Ok(reply::resource(StatusCode::OK, &body, version.as_deref()))

@@ -410,9 +410,9 @@ fn new_person(mut doc: Value, compat: bool) -> Result<NewPerson, ScimError> {
     })
 }
 
+/// Stores a new person; gives back the row and its document's text (for the answer).
 /// Runs as [`Undo::NothingWritten`]: its one rejection, a taken userName, comes before
 /// anything is written.
-/// Stores a new person; gives back the row and its document's text (for the answer).
 fn create(
     conn: &Connection,
     new: NewPerson,

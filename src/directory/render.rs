@@ -72,10 +72,8 @@ pub fn new_user(row: &PersonRow, doc_text: &str, base: &str) -> Answer {
     out.extend_from_slice(b",\"version\":");
     push_str(&mut out, &version);
     out.extend_from_slice(b"}}");
-    let text = String::from_utf8(out)
-        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
     Answer {
-        text,
+        text: into_text(out),
         location,
         version,
     }
@@ -85,6 +83,11 @@ pub fn new_user(row: &PersonRow, doc_text: &str, base: &str) -> Answer {
 fn push_str(out: &mut Vec<u8>, s: &str) {
     // Writing a string into a Vec cannot fail.
     let _ = serde_json::to_writer(&mut *out, s);
+}
+
+/// JSON text assembled from `&str` pieces and [`push_str`], so always UTF-8.
+fn into_text(out: Vec<u8>) -> String {
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 fn user_in(
@@ -183,8 +186,6 @@ pub fn group(
 /// [`group`] lists, without a `Value` per member. Reading a 100 000-member group through
 /// `Value`s took the process to over 300 MB at its peak; this text is about 13 MB.
 pub fn members_json(conn: &Connection, row: &GroupRow, base: &str) -> Result<String, StoreError> {
-    // Escaping a string into a Vec cannot fail; the error type is serde_json's anyway.
-    let escape = |e: serde_json::Error| StoreError::Internal(format!("a member list: {e}"));
     let mut out: Vec<u8> = Vec::with_capacity(64 * 1024);
     out.push(b'[');
     groups::each_member(conn, row.seq, |_, id, display| {
@@ -192,19 +193,19 @@ pub fn members_json(conn: &Connection, row: &GroupRow, base: &str) -> Result<Str
             out.push(b',');
         }
         out.extend_from_slice(b"{\"value\":");
-        serde_json::to_writer(&mut out, id).map_err(escape)?;
+        push_str(&mut out, id);
         out.extend_from_slice(b",\"$ref\":");
-        serde_json::to_writer(&mut out, &format!("{base}/Users/{id}")).map_err(escape)?;
+        push_str(&mut out, &format!("{base}/Users/{id}"));
         out.extend_from_slice(b",\"type\":\"User\"");
         if let Some(d) = display {
             out.extend_from_slice(b",\"display\":");
-            serde_json::to_writer(&mut out, d).map_err(escape)?;
+            push_str(&mut out, d);
         }
         out.push(b'}');
         Ok(())
     })?;
     out.push(b']');
-    String::from_utf8(out).map_err(|e| StoreError::Internal(format!("a member list: {e}")))
+    Ok(into_text(out))
 }
 
 fn meta(resource_type: &str, created: &str, modified: &str, location: &str, version: i64) -> Value {

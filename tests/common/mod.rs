@@ -32,6 +32,11 @@ impl Reply {
     pub fn scim_type(&self) -> Option<&str> {
         self.body.get("scimType").and_then(Value::as_str)
     }
+
+    /// A response header as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
 }
 
 impl TestBridge {

@@ -13,9 +13,8 @@ use unicode_normalization::UnicodeNormalization;
 /// ([`fold_case`]): `Straße` and `STRASSE` are the same name in both places.
 pub fn username_key(s: &str) -> String {
     if s.is_ascii() {
-        // Nothing to widen, decompose or compose, and the only case folding is A-Z: the
-        // same key for a fraction of the work (every POST computes one).
-        return s.trim().to_ascii_lowercase();
+        // Nothing to widen (every POST computes a key; see fold_case's own shortcut).
+        return fold_case(s.trim());
     }
     let mut widened = String::with_capacity(s.len());
     for c in s.chars() {
@@ -33,6 +32,8 @@ pub fn username_key(s: &str) -> String {
 /// `caseExact` is false.
 pub fn fold_case(s: &str) -> String {
     if s.is_ascii() {
+        // Nothing to decompose or compose, and the only case folding is A-Z: the same
+        // text for a fraction of the work.
         return s.to_ascii_lowercase();
     }
     let decomposed: String = s.nfd().collect();
