@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark: Keybridge against the reference SCIM server
-# scim2-server, both on loopback over plain HTTP, driven one after the other
-# by the same compiled load generator (crates/loadgen) in the same run.
+# scim2-server, both on loopback over plain HTTP, driven by the same compiled
+# load generator (crates/loadgen) in the same run: both servers run at once,
+# and each scenario is measured in turns that alternate between them.
 # Prints a table of throughput ratios (Keybridge / peer) per operation and
 # Keybridge's peak RSS, and writes bench-results/latest.md (+ latest.jsonl).
 # See docs/benchmarks.md for the method.
@@ -13,12 +14,13 @@
 #   --no-build   use the binaries already built
 # Environment (defaults: full / quick):
 #   BENCH_POPULATIONS     10000,100000 / 1000,10000   people for lookups and paging
-#   BENCH_DURATION        10 / 3                      seconds per measured scenario
+#   BENCH_DURATION        10 / 3                      seconds per measured scenario and server
+#   BENCH_TURNS           5 / 3                       turns each scenario is split into per server
 #   BENCH_PATCH_RESERVE   20000 / 2000                users added by member PATCHes
 #   BENCH_SMALL_GROUPS    200 / 50                    groups of 100 the small PATCHes spread over
 #   KB_CONCURRENCY        32                          connections driving Keybridge
 #   PEER_CONCURRENCY      2                           connections driving the peer
-#   BENCH_TIMEOUT         5400 / 1200                 seconds allowed to each server's run
+#   BENCH_TIMEOUT         7200 / 1800                 seconds allowed to the whole run
 #   BENCH_SCENARIOS       filter,page,patch,post      which scenarios to measure (seeding to
 #                                                     the populations always happens)
 #   CARGO_TARGET_DIR      target                      where the release binaries are built
@@ -35,7 +37,7 @@ while [[ $# -gt 0 ]]; do
     --quick) QUICK=1 ;;
     --two-peers) TWO_PEERS=1 ;;
     --no-build) BUILD=0 ;;
-    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
     *) echo "bench: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -44,15 +46,17 @@ done
 if [[ "$QUICK" == 1 ]]; then
   POPS="${BENCH_POPULATIONS:-1000,10000}"
   DURATION="${BENCH_DURATION:-3}"
+  TURNS="${BENCH_TURNS:-3}"
   RESERVE="${BENCH_PATCH_RESERVE:-2000}"
   SMALL_GROUPS="${BENCH_SMALL_GROUPS:-50}"
-  RUN_TIMEOUT="${BENCH_TIMEOUT:-1200}"
+  RUN_TIMEOUT="${BENCH_TIMEOUT:-1800}"
 else
   POPS="${BENCH_POPULATIONS:-10000,100000}"
   DURATION="${BENCH_DURATION:-10}"
+  TURNS="${BENCH_TURNS:-5}"
   RESERVE="${BENCH_PATCH_RESERVE:-20000}"
   SMALL_GROUPS="${BENCH_SMALL_GROUPS:-200}"
-  RUN_TIMEOUT="${BENCH_TIMEOUT:-5400}"
+  RUN_TIMEOUT="${BENCH_TIMEOUT:-7200}"
 fi
 SCENARIOS="${BENCH_SCENARIOS:-filter,page,patch,post}"
 KB_CONC="${KB_CONCURRENCY:-32}"
@@ -80,17 +84,20 @@ fi
 scripts/install-peers.sh
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/keybridge-bench.XXXXXX")"
-SERVER_PID=""   # the process started (a `timeout` wrapper)
-stop_server() {
-  if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
-    for _ in $(seq 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$SERVER_PID" 2>/dev/null || true
-  fi
-  [[ -n "$SERVER_PID" ]] && wait "$SERVER_PID" 2>/dev/null || true
-  SERVER_PID=""
+SERVER_PIDS=()   # the processes started (`timeout` wrappers)
+stop_servers() {
+  local pid
+  for pid in "${SERVER_PIDS[@]}"; do
+    kill -0 "$pid" 2>/dev/null && kill -TERM "$pid" 2>/dev/null || true
+  done
+  for pid in "${SERVER_PIDS[@]}"; do
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  SERVER_PIDS=()
 }
-cleanup() { stop_server; rm -rf "$WORK"; }
+cleanup() { stop_servers; rm -rf "$WORK"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -109,87 +116,87 @@ child_of() {
   return 1
 }
 
-wait_ready() {  # url token log
+wait_ready() {  # pid url token log
   for _ in $(seq 300); do
-    kill -0 "$SERVER_PID" 2>/dev/null || { say "server exited during start-up:"; tail -n 30 "$3" >&2; return 1; }
-    code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 -H @- "$1" <<<"Authorization: Bearer $2" || true)"
+    kill -0 "$1" 2>/dev/null || { say "server exited during start-up:"; tail -n 30 "$4" >&2; return 1; }
+    code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 -H @- "$2" <<<"Authorization: Bearer $3" || true)"
     [[ "$code" == 200 ]] && return 0
     sleep 0.1
   done
-  say "server not ready at $1 after 30 s"; tail -n 30 "$3" >&2
+  say "server not ready at $2 after 30 s"; tail -n 30 "$4" >&2
   return 1
 }
 
-# start_peer NAME: starts scim2-server; sets PORT, TOKEN, SERVER_PID, REAL_PID.
-start_peer() {
-  PORT="$(free_port)"
-  TOKEN="$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
-  # The peer only takes its (throwaway, loopback-only) token on the command line.
-  timeout "$((RUN_TIMEOUT + 60))" "$VENV/bin/scim2-server" --hostname 127.0.0.1 --port "$PORT" \
-    --bearer-token "$TOKEN" --tenant scim >"$WORK/$1.log" 2>&1 &
-  SERVER_PID=$!
-  REAL_PID="$(child_of "$SERVER_PID")"
-  wait_ready "http://127.0.0.1:$PORT/scim/v2/ServiceProviderConfig" "$TOKEN" "$WORK/$1.log"
+# Each start_* adds one server to the load generator's arguments (LOADGEN_ARGS)
+# and its bearer token to the environment under TOKEN_VAR.
+LOADGEN_ARGS=()
+add_server() {  # label port token-variable concurrency pid
+  LOADGEN_ARGS+=(--url "http://127.0.0.1:$2/scim/v2" --label "$1" --token-env "$3"
+    --concurrency "$4" --rss-pid "$5")
 }
 
-start_keybridge() {
-  PORT="$(free_port)"
-  local data="$WORK/kb-data"
-  TOKEN="$("$KB_BIN" --data-dir "$data" token issue --name bench 2>"$WORK/token.log" | tail -n 1 | tr -d '[:space:]')" \
+start_peer() {  # label token-variable concurrency
+  local port token pid
+  port="$(free_port)"
+  token="$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
+  # The peer only takes its (throwaway, loopback-only) token on the command line.
+  timeout "$((RUN_TIMEOUT + 60))" "$VENV/bin/scim2-server" --hostname 127.0.0.1 --port "$port" \
+    --bearer-token "$token" --tenant scim >"$WORK/$1.log" 2>&1 &
+  pid=$!
+  SERVER_PIDS+=("$pid")
+  wait_ready "$pid" "http://127.0.0.1:$port/scim/v2/ServiceProviderConfig" "$token" "$WORK/$1.log"
+  export "$2=$token"
+  add_server "$1" "$port" "$2" "$3" "$(child_of "$pid")"
+}
+
+start_keybridge() {  # token-variable concurrency
+  local port token pid data="$WORK/kb-data"
+  port="$(free_port)"
+  token="$("$KB_BIN" --data-dir "$data" token issue --name bench 2>"$WORK/token.log" | tail -n 1 | tr -d '[:space:]')" \
     || { say "token issue failed"; cat "$WORK/token.log" >&2; return 1; }
-  [[ -n "$TOKEN" ]] || { say "token issue printed no token"; cat "$WORK/token.log" >&2; return 1; }
-  timeout "$((RUN_TIMEOUT + 60))" "$KB_BIN" --data-dir "$data" serve --listen "127.0.0.1:$PORT" --tls none \
+  [[ -n "$token" ]] || { say "token issue printed no token"; cat "$WORK/token.log" >&2; return 1; }
+  timeout "$((RUN_TIMEOUT + 60))" "$KB_BIN" --data-dir "$data" serve --listen "127.0.0.1:$port" --tls none \
     >"$WORK/keybridge.log" 2>&1 &
-  SERVER_PID=$!
-  REAL_PID="$(child_of "$SERVER_PID")"
-  wait_ready "http://127.0.0.1:$PORT/ping" "$TOKEN" "$WORK/keybridge.log"
+  pid=$!
+  SERVER_PIDS+=("$pid")
+  wait_ready "$pid" "http://127.0.0.1:$port/ping" "$token" "$WORK/keybridge.log"
+  export "$1=$token"
+  add_server keybridge "$port" "$1" "$2" "$(child_of "$pid")"
 }
 
 mkdir -p "$RESULTS"
 JSONL="$WORK/results.jsonl"
-: >"$JSONL"
 
-# drive LABEL CONCURRENCY: runs every scenario against the server just started.
-drive() {
-  say "driving $1 ($2 connections; populations $POPS; ${DURATION}s per scenario)"
-  local rc
-  set +e
-  KB_TOKEN="$TOKEN" timeout "$RUN_TIMEOUT" "$LOADGEN" \
-    --url "http://127.0.0.1:$PORT/scim/v2" --label "$1" --concurrency "$2" \
-    --populations "$POPS" --duration "$DURATION" --scenarios "$SCENARIOS" \
-    --patch-reserve "$RESERVE" --small-groups "$SMALL_GROUPS" --rss-pid "$REAL_PID" \
-    | tee "$WORK/$1.jsonl" >&2
-  rc=${PIPESTATUS[0]}
-  set -e
-  cat "$WORK/$1.jsonl" >>"$JSONL"
-  if [[ "$rc" != 0 ]]; then
-    say "load generator failed against $1 (exit $rc); see its messages above"
-    return "$rc"
-  fi
-}
-
-STATUS=0
 if [[ "$TWO_PEERS" == 1 ]]; then
+  # The same server twice, driven alike: the ratios should come out near 1.
   KB_LABEL="peer-as-keybridge"
-  start_peer "$KB_LABEL"
+  KB_CONC="$PEER_CONC"
+  start_peer "$KB_LABEL" KB_TOKEN "$KB_CONC"
 else
   KB_LABEL="keybridge"
-  start_keybridge
+  start_keybridge KB_TOKEN "$KB_CONC"
 fi
-if [[ "$TWO_PEERS" == 1 ]]; then
-  # Same server twice: drive both alike, so the ratios should come out near 1.
-  KB_CONC="$PEER_CONC"
+start_peer scim2-server PEER_TOKEN "$PEER_CONC"
+
+say "driving $KB_LABEL ($KB_CONC connections) and scim2-server ($PEER_CONC) in alternating turns;" \
+  "populations $POPS; ${DURATION}s per scenario and server in $TURNS turns"
+STATUS=0
+set +e
+timeout "$RUN_TIMEOUT" "$LOADGEN" "${LOADGEN_ARGS[@]}" --turns "$TURNS" \
+  --populations "$POPS" --duration "$DURATION" --scenarios "$SCENARIOS" \
+  --patch-reserve "$RESERVE" --small-groups "$SMALL_GROUPS" \
+  | tee "$JSONL" >&2
+rc=${PIPESTATUS[0]}
+set -e
+if [[ "$rc" != 0 ]]; then
+  say "the load generator failed (exit $rc); see its messages above"
+  STATUS=1
 fi
-drive "$KB_LABEL" "$KB_CONC" || STATUS=1
-stop_server
+stop_servers
 
-start_peer scim2-server
-drive scim2-server "$PEER_CONC" || STATUS=1
-stop_server
-
-python3 - "$JSONL" "$RESULTS" "$KB_LABEL" "$QUICK" "$KB_CONC" "$PEER_CONC" "$DURATION" "$STATUS" <<'PY'
+python3 - "$JSONL" "$RESULTS" "$KB_LABEL" "$QUICK" "$KB_CONC" "$PEER_CONC" "$DURATION" "$TURNS" "$STATUS" <<'PY'
 import json, sys, datetime, platform, os
-path, outdir, kb, quick, kbc, pc, dur, status = sys.argv[1:]
+path, outdir, kb, quick, kbc, pc, dur, turns, status = sys.argv[1:]
 rows, rss = {}, {}
 lines = [json.loads(l) for l in open(path) if l.strip()]
 for d in lines:
@@ -209,7 +216,8 @@ out = []
 out.append(f"# Keybridge vs scim2-server — {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC")
 out.append("")
 mode = "quick" if quick == "1" else "full"
-out.append(f"Mode: {mode}; {dur} s per scenario; {kbc} connections to {kb}, {pc} to {peer}; "
+out.append(f"Mode: {mode}; {dur} s per scenario and server, in {turns} turns that alternate between the servers; "
+           f"{kbc} connections to {kb}, {pc} to {peer}; "
            f"{os.cpu_count()} CPUs ({platform.machine()}), client and servers on the same machine.")
 if kb != "keybridge":
     out.append("")
@@ -218,8 +226,8 @@ if status != "0":
     out.append("")
     out.append("**The run did not complete: some scenarios are missing (see the log).**")
 out.append("")
-out.append(f"| operation | {kb} req/s | {peer} req/s | ratio | {kb} p50 / p99 ms | {peer} p50 / p99 ms | errors |")
-out.append("|---|---:|---:|---:|---:|---:|---:|")
+out.append(f"| operation | {kb} req/s | {peer} req/s | ratio | ratio per turn | {kb} p50 / p99 ms | {peer} p50 / p99 ms | errors |")
+out.append("|---|---:|---:|---:|---:|---:|---:|---:|")
 ratios = {}
 for name, by in rows.items():
     a, b = by.get(kb), by.get(peer)
@@ -229,7 +237,11 @@ for name, by in rows.items():
     ratios[name] = ratio
     lat = lambda d: f"{d['p50_ms']:.1f} / {d['p99_ms']:.1f}" if d else "—"
     errs = sum(d["errors"] for d in (a, b) if d)
-    out.append(f"| {name} | {f(ra)} | {f(rb)} | {f(ratio, 0) + '×' if ratio else '—'} | {lat(a)} | {lat(b)} | {errs} |")
+    # Turn k of one server ran next to turn k of the other: their ratio is free of drift
+    # between turns; the spread of these ratios shows how steady the machine was.
+    pairs = [x / y for x, y in zip(a.get("turn_rps", []), b.get("turn_rps", [])) if y] if (a and b) else []
+    spread = f"{f(min(pairs), 0)}–{f(max(pairs), 0)}×" if len(pairs) > 1 else "—"
+    out.append(f"| {name} | {f(ra)} | {f(rb)} | {f(ratio, 0) + '×' if ratio else '—'} | {spread} | {lat(a)} | {lat(b)} | {errs} |")
 out.append("")
 def mb(kb_):
     return None if kb_ is None else kb_ / 1024

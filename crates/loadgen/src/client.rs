@@ -102,11 +102,19 @@ pub trait Scenario: Send + Sync + 'static {
     fn always_inspect(&self) -> bool {
         false
     }
+    /// How many requests the scenario can send before it would repeat itself
+    /// (for example add a member a group already has).
+    fn capacity(&self) -> u64 {
+        u64::MAX
+    }
 }
 
 /// Bounds and shape of one run.
 #[derive(Clone, Copy)]
 pub struct Load {
+    /// Index of the first request: a scenario measured in several turns goes on
+    /// where its previous turn stopped, so that no request is sent twice.
+    pub first: u64,
     pub concurrency: usize,
     pub duration: Duration,
     pub max_requests: u64,
@@ -146,6 +154,28 @@ impl Outcome {
         f64::from(self.latencies_us[rank - 1]) / 1000.0
     }
 
+    /// One outcome for several turns of a scenario: requests, errors and time
+    /// added up, latencies merged.
+    pub fn combine(turns: Vec<Outcome>) -> Outcome {
+        let mut all = Outcome {
+            requests: 0,
+            errors: 0,
+            elapsed: Duration::ZERO,
+            latencies_us: Vec::new(),
+            error_samples: Vec::new(),
+        };
+        for mut t in turns {
+            all.requests += t.requests;
+            all.errors += t.errors;
+            all.elapsed += t.elapsed;
+            all.latencies_us.append(&mut t.latencies_us);
+            all.error_samples.append(&mut t.error_samples);
+        }
+        all.latencies_us.sort_unstable();
+        all.error_samples.truncate(5);
+        all
+    }
+
     pub fn error_rate(&self) -> f64 {
         if self.requests == 0 {
             0.0
@@ -163,9 +193,10 @@ struct Tally {
 
 /// Runs `scenario` with `load.concurrency` workers, each sending its next
 /// request as soon as the previous one is answered, until `load.duration`
-/// has passed or `load.max_requests` were started, whichever comes first.
+/// has passed or request `load.max_requests - 1` was started, whichever comes
+/// first. Requests are numbered from `load.first`.
 pub async fn run<S: Scenario>(target: Arc<Target>, scenario: Arc<S>, load: Load) -> Outcome {
-    let next = Arc::new(AtomicU64::new(0));
+    let next = Arc::new(AtomicU64::new(load.first));
     let samples = Arc::new(Mutex::new(Vec::<String>::new()));
     let start = Instant::now();
     let ticker = load.progress.then(|| {
@@ -175,10 +206,13 @@ pub async fn run<S: Scenario>(target: Arc<Target>, scenario: Arc<S>, load: Load)
             tick.tick().await;
             loop {
                 tick.tick().await;
-                let n = next.load(Ordering::Relaxed).min(load.max_requests);
+                let n = next
+                    .load(Ordering::Relaxed)
+                    .min(load.max_requests)
+                    .saturating_sub(load.first);
                 eprintln!(
                     "loadgen: setup: {n} of {} requests sent in {:.0} s",
-                    load.max_requests,
+                    load.max_requests.saturating_sub(load.first),
                     start.elapsed().as_secs_f64()
                 );
             }

@@ -262,14 +262,12 @@ pub struct AddMember {
     pub reserve: std::sync::Arc<Vec<String>>,
 }
 
-impl AddMember {
+impl Scenario for AddMember {
     /// How many requests can run before a group would get a user twice.
-    pub fn capacity(&self) -> u64 {
+    fn capacity(&self) -> u64 {
         (self.groups.len() * self.reserve.len()) as u64
     }
-}
 
-impl Scenario for AddMember {
     fn request(&self, j: u64) -> Req {
         let g = self.groups.len() as u64;
         let group = &self.groups[(j % g) as usize];
