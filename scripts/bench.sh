@@ -82,6 +82,9 @@ if [[ "$TWO_PEERS" == 0 ]]; then
   [[ -x "$KB_BIN" ]] || { say "no keybridge binary at $KB_BIN"; exit 2; }
 fi
 scripts/install-peers.sh
+# A release build leaves much of what it wrote in dirty pages; written back while Keybridge
+# is measured, they would slow its fsyncs (the peer syncs nothing), so flush them first.
+sync
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/keybridge-bench.XXXXXX")"
 SERVER_PIDS=()   # the processes started (`timeout` wrappers)
