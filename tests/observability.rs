@@ -188,6 +188,50 @@ async fn metrics_need_a_token_like_health() {
 }
 
 #[tokio::test]
+async fn unknown_paths_under_a_scim_base_ask_for_a_token_before_saying_not_found() {
+    let b = TestBridge::start().await;
+    let status = |path: &'static str, token: Option<&str>| {
+        let mut req = b.client.get(format!("{}{path}", b.origin));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        async move { req.send().await.expect("send").status() }
+    };
+    for path in [
+        "/scim/v2/Nowhere",
+        "/scim/v2/Users/x/y",
+        "/scim/Nowhere",
+        "/scim/v2",
+        "/scim",
+    ] {
+        assert_eq!(status(path, None).await, StatusCode::UNAUTHORIZED, "{path}");
+        assert_eq!(
+            status(path, Some(&b.token)).await,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    // Outside the SCIM bases nothing is there to hide, and /ping needs no token.
+    assert_eq!(status("/nowhere", None).await, StatusCode::NOT_FOUND);
+    assert_eq!(status("/ping", None).await, StatusCode::OK);
+    // Labelled by template, never by the path asked for: the 404s as unmatched, the
+    // 401s by the catch-all that took them.
+    let text = scrape(&b).await;
+    assert!(!text.contains("Nowhere") && !text.contains("x/y"), "{text}");
+    assert!(
+        text.contains(
+            r#"keybridge_http_requests_total{route="unmatched",method="GET",status="404"} 6"#
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"keybridge_http_requests_total{route="/scim/v2/{*unknown}",method="GET",status="401"} 2"#),
+        "{text}"
+    );
+    b.stop().await;
+}
+
+#[tokio::test]
 async fn unmatched_paths_are_one_label_not_one_per_path() {
     let b = TestBridge::start().await;
     for i in 0..5 {

@@ -96,5 +96,7 @@ pub async fn me() -> Response {
 }
 
 pub async fn not_found() -> Response {
-    reply::error(&ScimError::not_found("no such endpoint; SCIM lives under /scim/v2 (Users, Groups, Bulk, Schemas, ResourceTypes, ServiceProviderConfig)"))
+    let mut resp = reply::error(&ScimError::not_found("no such endpoint; SCIM lives under /scim/v2 (Users, Groups, Bulk, Schemas, ResourceTypes, ServiceProviderConfig)"));
+    resp.extensions_mut().insert(super::metrics::Unrouted);
+    resp
 }

@@ -307,6 +307,12 @@ pub async fn scrape(State(state): State<AppState>) -> Response {
     resp
 }
 
+/// Marks a "no such endpoint" answer: it counts under the `unmatched` label even when a
+/// catch-all route caught it (those make unknown SCIM paths authenticate first), so
+/// unknown paths are told apart from real routes in the metrics.
+#[derive(Clone, Copy)]
+pub struct Unrouted;
+
 /// Records every request that passes through it. Compose it outermost in the router so
 /// it sees authentication failures and throttling too.
 #[derive(Clone)]
@@ -363,7 +369,10 @@ where
             let resp = inner.call(req).await?;
             let elapsed = start.elapsed();
             let status = resp.status().as_u16();
-            let route = route.as_ref().map_or(UNMATCHED, MatchedPath::as_str);
+            let route = match route {
+                Some(ref r) if resp.extensions().get::<Unrouted>().is_none() => r.as_str(),
+                _ => UNMATCHED,
+            };
             metrics.observe(
                 route,
                 method,
