@@ -414,20 +414,13 @@ mod tests {
         assert!(!ephemeral(&other, insert_person));
 
         // The constraints still refuse what they refused, and take what they took.
-        let refused = conn
-            .execute(insert_person, ["gone"])
-            .expect_err("unknown state");
-        assert!(
-            refused.to_string().contains("CHECK constraint failed"),
-            "{refused}"
-        );
-        let refused = conn
-            .execute(insert_group, ["team"])
-            .expect_err("unknown kind");
-        assert!(
-            refused.to_string().contains("CHECK constraint failed"),
-            "{refused}"
-        );
+        for (sql, unknown) in [(insert_person, "gone"), (insert_group, "team")] {
+            let refused = conn.execute(sql, [unknown]).expect_err(unknown);
+            assert!(
+                refused.to_string().contains("CHECK constraint failed"),
+                "{refused}"
+            );
+        }
         for state in ["invited", "active", "suspended", "removed"] {
             let tx = conn.unchecked_transaction().expect("tx");
             tx.execute(insert_person, [state]).expect(state);
