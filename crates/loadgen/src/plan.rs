@@ -10,7 +10,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use hyper::Method;
 use serde_json::{json, Value};
 
-use crate::client::{run as run_load, snippet, Load, Req, Target};
+use crate::client::{run as run_load, snippet, Load, Req, Scenario, Target};
 use crate::scenarios::{
     add_members_body, group_body, group_patch_path, AddMember, CreateGroups, CreateUsers,
     FilterLookup, Page,
@@ -110,7 +110,7 @@ fn round(x: f64, digits: i32) -> f64 {
 /// Runs one measured scenario on every server in alternating turns (the
 /// scenario of server `k` is `scenario(k)`), prints a line per server, and
 /// fails on too many errors.
-async fn measure<S: crate::client::Scenario>(
+async fn measure<S: Scenario>(
     ctx: &Ctx,
     name: &str,
     population: Option<u64>,
