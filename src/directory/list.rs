@@ -113,7 +113,7 @@ fn list_in(
             let rows =
                 stmt.query_map(rusqlite::params_from_iter(params.iter()), people::from_row)?;
             for row in rows {
-                items.push(render::user(conn, &row?, base)?);
+                items.push(render::user(conn, row?, base)?);
             }
         }
         ResourceType::Group => {

@@ -68,7 +68,7 @@ impl Directory {
         self.store
             .read(move |conn| {
                 let row = people::by_id(conn, &id)?.ok_or_else(|| not_found(&id))?;
-                Ok(render::user(conn, &row, &base)?)
+                Ok(render::user(conn, row, &base)?)
             })
             .await
     }
@@ -212,7 +212,7 @@ impl Directory {
                     vec![],
                     actor,
                 )?;
-                Ok(render::user(conn, &row, &base)?)
+                Ok(render::user(conn, row, &base)?)
             },
         )
         .await
@@ -502,7 +502,7 @@ fn change(
     } else {
         audit::success(conn, audit::USER_UPDATE, subject, changed, actor)?;
     }
-    Ok(render::user(conn, &row, base)?)
+    Ok(render::user(conn, row, base)?)
 }
 
 fn set_key(doc: &mut Value, key: &str, value: Value) {

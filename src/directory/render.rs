@@ -13,11 +13,15 @@ pub fn etag(version: i64) -> String {
     format!("W/\"{version}\"")
 }
 
-/// A person as a SCIM User, with `groups` and Keybridge's account extension.
-pub fn user(conn: &Connection, row: &PersonRow, base: &str) -> Result<Value, StoreError> {
+/// A person as a SCIM User, with `groups` and Keybridge's account extension. Takes the
+/// row, whose document becomes the answer's body without a copy.
+pub fn user(conn: &Connection, mut row: PersonRow, base: &str) -> Result<Value, StoreError> {
     let memberships = people::groups_of(conn, row.seq)?;
-    let doc = row.doc.as_object().cloned().unwrap_or_default();
-    Ok(user_in(row, doc, memberships, base))
+    let doc = match std::mem::take(&mut row.doc) {
+        Value::Object(doc) => doc,
+        _ => Map::new(),
+    };
+    Ok(user_in(&row, doc, memberships, base))
 }
 
 /// A resource's answer as JSON text, with what its response headers need.
