@@ -1,7 +1,7 @@
 //! List and search requests (RFC 7644 §3.4.2 and §3.4.3): their parameters, from a query
 //! string or a `POST /.search` body, and the ListResponse.
 
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use crate::error::ScimError;
 use crate::filter::{parse_filter, resolve_filter, Filter};
@@ -31,13 +31,15 @@ pub struct ListQuery {
 /// The ListResponse of RFC 7644 §3.4.2 (counts as JSON integers; `itemsPerPage` is the
 /// number of items on this page).
 pub fn list_response(total: u64, start_index: u64, items: Vec<Value>) -> Value {
-    json!({
-        "schemas": [LIST_RESPONSE],
-        "totalResults": total,
-        "itemsPerPage": items.len(),
-        "startIndex": start_index,
-        "Resources": items,
-    })
+    // Built by hand: `json!` would serialise `items` into a new `Value`, a deep copy of
+    // every resource on the page.
+    let mut out = Map::new();
+    out.insert("schemas".into(), json!([LIST_RESPONSE]));
+    out.insert("totalResults".into(), json!(total));
+    out.insert("itemsPerPage".into(), json!(items.len()));
+    out.insert("startIndex".into(), json!(start_index));
+    out.insert("Resources".into(), Value::Array(items));
+    Value::Object(out)
 }
 
 /// Parses the query parameters of `GET /Users` or `GET /Groups`. Parameter names are
@@ -313,5 +315,12 @@ mod tests {
         assert_eq!(v["itemsPerPage"], 1);
         assert_eq!(v["startIndex"], 2);
         assert_eq!(v["schemas"][0], LIST_RESPONSE);
+        assert_eq!(
+            v.to_string(),
+            format!(
+                r#"{{"schemas":["{LIST_RESPONSE}"],"totalResults":3,"itemsPerPage":1,"startIndex":2,"Resources":[{{"id":"a"}}]}}"#
+            ),
+            "the same text, in the same order, as before"
+        );
     }
 }
