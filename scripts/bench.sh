@@ -37,7 +37,7 @@ while [[ $# -gt 0 ]]; do
     --quick) QUICK=1 ;;
     --two-peers) TWO_PEERS=1 ;;
     --no-build) BUILD=0 ;;
-    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
     *) echo "bench: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
