@@ -88,20 +88,33 @@ const THEME_KEY: &str = "ui.theme";
 
 /// The saved theme; `System` when none was saved or the value is not one we know.
 pub async fn load_theme(store: &Store) -> Result<Theme, AppError> {
-    let raw = store
-        .read(|conn| -> Result<_, StoreError> { store::settings::get(conn, THEME_KEY) })
-        .await?;
-    Ok(raw
+    Ok(read_text(store, THEME_KEY)
+        .await?
         .and_then(|text| serde_json::from_str(&text).ok())
         .unwrap_or_default())
 }
 
 pub async fn save_theme(store: &Store, theme: Theme) -> Result<(), AppError> {
-    let text = format!("\"{}\"", theme.as_str());
+    write_json(store, THEME_KEY, &theme).await
+}
+
+/// The text stored under `key` in the `settings` table.
+async fn read_text(store: &Store, key: &'static str) -> Result<Option<String>, AppError> {
+    Ok(store
+        .read(move |conn| -> Result<_, StoreError> { store::settings::get(conn, key) })
+        .await?)
+}
+
+/// Stores `value` as JSON under `key` in the `settings` table.
+async fn write_json(
+    store: &Store,
+    key: &'static str,
+    value: &impl Serialize,
+) -> Result<(), AppError> {
+    let text = serde_json::to_string(value)
+        .map_err(|e| AppError::Store(StoreError::Internal(e.to_string())))?;
     store
-        .write(move |conn| -> Result<(), StoreError> {
-            store::settings::set(conn, THEME_KEY, &text)
-        })
+        .write(move |conn| -> Result<(), StoreError> { store::settings::set(conn, key, &text) })
         .await?;
     Ok(())
 }
@@ -358,10 +371,7 @@ fn valid_hostname(h: &str) -> bool {
 /// The stored settings, or the defaults when none were saved. A damaged value is
 /// reported rather than silently replaced by defaults.
 pub async fn load(store: &Store) -> Result<AppSettings, AppError> {
-    let raw = store
-        .read(|conn| -> Result<_, StoreError> { store::settings::get(conn, KEY) })
-        .await?;
-    match raw {
+    match read_text(store, KEY).await? {
         None => Ok(AppSettings::default()),
         Some(text) => serde_json::from_str(&text).map_err(|e| {
             AppError::Store(StoreError::Corrupt(format!(
@@ -382,12 +392,7 @@ pub async fn save(store: &Store, settings: &AppSettings) -> Result<(), AppError>
 
 /// Saves without validation (for flags the app itself sets, such as `was_running`).
 pub(super) async fn write(store: &Store, settings: &AppSettings) -> Result<(), AppError> {
-    let text = serde_json::to_string(settings)
-        .map_err(|e| AppError::Store(StoreError::Internal(e.to_string())))?;
-    store
-        .write(move |conn| -> Result<(), StoreError> { store::settings::set(conn, KEY, &text) })
-        .await?;
-    Ok(())
+    write_json(store, KEY, settings).await
 }
 
 #[cfg(test)]

@@ -71,6 +71,12 @@ impl Projection {
         (self.apply(rt, doc), version)
     }
 
+    /// The answer showing `doc`: projected, with the whole resource's `ETag`.
+    fn respond(&self, rt: ResourceType, status: StatusCode, doc: Value) -> Response {
+        let (body, version) = self.apply_versioned(rt, doc);
+        reply::resource(status, &body, version.as_deref())
+    }
+
     /// Whether the resource is shown as it is (no `attributes`, no `excludedAttributes`).
     fn is_whole(&self) -> bool {
         self.attributes.is_empty() && self.excluded.is_empty()
@@ -281,9 +287,10 @@ pub async fn create(
             let location = reply::meta_text(&created, "location")
                 .unwrap_or_default()
                 .to_owned();
-            let (body, version) = projection.apply_versioned(rt, created);
-            let resp = reply::resource(StatusCode::CREATED, &body, version.as_deref());
-            (resp, location)
+            (
+                projection.respond(rt, StatusCode::CREATED, created),
+                location,
+            )
         }
     };
     if let Ok(loc) = HeaderValue::from_str(&location) {
@@ -376,8 +383,7 @@ pub async fn replace(
                 .await?
         }
     };
-    let (body, version) = projection.apply_versioned(rt, doc);
-    Ok(reply::resource(StatusCode::OK, &body, version.as_deref()))
+    Ok(projection.respond(rt, StatusCode::OK, doc))
 }
 
 /// The answer to a PUT or PATCH of a group that shows every member. The write itself
@@ -453,8 +459,7 @@ pub async fn patch(
             version,
         ));
     }
-    let (body, version) = projection.apply_versioned(rt, doc);
-    Ok(reply::resource(StatusCode::OK, &body, version.as_deref()))
+    Ok(projection.respond(rt, StatusCode::OK, doc))
 }
 
 pub async fn delete(

@@ -235,20 +235,10 @@ mod tests {
     fn row(doc: Value, state: PersonState) -> PersonRow {
         PersonRow {
             seq: 7,
-            id: "0192f0a4-0000-7000-8000-00000000\"\\".into(),
-            user_name: "ada@example.com".into(),
-            user_name_key: "ada@example.com".into(),
-            external_id: None,
-            display_name: None,
-            email: None,
-            active: state == PersonState::Invited,
-            state,
-            role: "member".into(),
-            joined_at: None,
             doc,
             version: 3,
-            created: "2026-11-29T17:00:00.000Z".into(),
             modified: "2026-11-29T17:00:01.000Z".into(),
+            ..PersonRow::example("0192f0a4-0000-7000-8000-00000000\"\\", state)
         }
     }
 

@@ -285,11 +285,17 @@ fn apply(conn: &mut Connection, from: i64, to: i64) -> Result<(), StoreError> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn migrating_twice_is_a_no_op_and_records_the_version() {
+    /// A new, empty database file (kept while the directory is).
+    fn empty_database() -> (tempfile::TempDir, std::path::PathBuf, Connection) {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("t.db");
-        let mut conn = Connection::open(&path).expect("open");
+        let conn = Connection::open(&path).expect("open");
+        (dir, path, conn)
+    }
+
+    #[test]
+    fn migrating_twice_is_a_no_op_and_records_the_version() {
+        let (_dir, path, mut conn) = empty_database();
         migrate(&mut conn, &path).expect("first");
         migrate(&mut conn, &path).expect("second");
         let v: i64 = conn
@@ -298,35 +304,10 @@ mod tests {
         assert_eq!(v, MIGRATIONS.len() as i64);
     }
 
-    fn person(
-        id: &str,
-        state: super::super::people::PersonState,
-    ) -> super::super::people::PersonRow {
-        super::super::people::PersonRow {
-            seq: 0,
-            id: id.into(),
-            user_name: id.into(),
-            user_name_key: id.into(),
-            external_id: None,
-            display_name: None,
-            email: None,
-            active: state == super::super::people::PersonState::Invited,
-            state,
-            role: "member".into(),
-            joined_at: None,
-            doc: serde_json::json!({}),
-            version: 1,
-            created: "2026-11-29T17:00:00.000Z".into(),
-            modified: "2026-11-29T17:00:00.000Z".into(),
-        }
-    }
-
     #[test]
     fn a_new_person_gets_exactly_one_join_invitation_without_the_insert_trigger() {
-        use super::super::people::{self, PersonState};
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("t.db");
-        let mut conn = Connection::open(&path).expect("open");
+        use super::super::people::{self, PersonRow, PersonState};
+        let (_dir, path, mut conn) = empty_database();
         migrate(&mut conn, &path).expect("migrate");
         let triggers: i64 = conn
             .query_row(
@@ -336,9 +317,14 @@ mod tests {
             )
             .expect("count");
         assert_eq!(triggers, 0, "migration 6 drops the insert trigger");
-        let invited = people::insert(&conn, &person("a", PersonState::Invited), "{}").expect("a");
-        let suspended =
-            people::insert(&conn, &person("b", PersonState::Suspended), "{}").expect("b");
+        let invited =
+            people::insert(&conn, &PersonRow::example("a", PersonState::Invited), "{}").expect("a");
+        let suspended = people::insert(
+            &conn,
+            &PersonRow::example("b", PersonState::Suspended),
+            "{}",
+        )
+        .expect("b");
         let count = |seq: i64| -> i64 {
             conn.query_row(
                 "SELECT count(*) FROM invitations WHERE person_seq = ?1 AND purpose = 'join'",
@@ -377,14 +363,16 @@ mod tests {
 
     #[test]
     fn check_constraints_test_the_same_values_without_a_temporary_index() {
-        use super::super::people::{self, PersonState};
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("t.db");
-        let mut conn = Connection::open(&path).expect("open");
+        use super::super::people::{self, PersonRow, PersonState};
+        let (_dir, path, mut conn) = empty_database();
         // A database from before migration 7, with a person and a group in it.
         apply(&mut conn, 0, 6).expect("up to 6");
-        let kept =
-            people::insert(&conn, &person("kept", PersonState::Invited), "{}").expect("kept");
+        let kept = people::insert(
+            &conn,
+            &PersonRow::example("kept", PersonState::Invited),
+            "{}",
+        )
+        .expect("kept");
         conn.execute(
             "INSERT INTO groups (id, display_name, display_name_key, kind, managed, doc, version, created, modified)
              VALUES ('g', 'G', 'g', 'custom', 1, '{}', 1, 'now', 'now')",
@@ -446,9 +434,7 @@ mod tests {
 
     #[test]
     fn a_database_from_a_newer_keybridge_is_refused() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("t.db");
-        let mut conn = Connection::open(&path).expect("open");
+        let (_dir, path, mut conn) = empty_database();
         conn.pragma_update(None, "user_version", 99).expect("set");
         assert!(matches!(
             migrate(&mut conn, &path),

@@ -63,6 +63,30 @@ pub struct PersonRow {
     pub modified: String,
 }
 
+#[cfg(test)]
+impl PersonRow {
+    /// A person for tests: `id` serves as userName and key too; no document, version 1.
+    pub fn example(id: &str, state: PersonState) -> PersonRow {
+        PersonRow {
+            seq: 0,
+            id: id.into(),
+            user_name: id.into(),
+            user_name_key: id.into(),
+            external_id: None,
+            display_name: None,
+            email: None,
+            active: state == PersonState::Invited,
+            state,
+            role: "member".into(),
+            joined_at: None,
+            doc: serde_json::json!({}),
+            version: 1,
+            created: "2026-11-29T17:00:00.000Z".into(),
+            modified: "2026-11-29T17:00:00.000Z".into(),
+        }
+    }
+}
+
 pub const COLUMNS: &str = "people.seq, people.id, people.user_name, people.user_name_key, people.external_id, \
      people.display_name, people.email, people.active, people.state, people.role, people.joined_at, people.doc, \
      people.version, people.created, people.modified";
